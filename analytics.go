@@ -153,10 +153,12 @@ const (
 // the instance.
 type Privacy struct {
 	// IPv4MaskBytes is how many trailing bytes of an IPv4 address are zeroed
-	// before storage (1–4); 0 = instance default (2, as Matomo).
+	// before storage (1–4); 0 = instance default (2, as Matomo); negative =
+	// no masking (the full address is kept — only with StoreIP on).
 	IPv4MaskBytes int
 	// IPv6MaskBits is how many trailing bits of an IPv6 address are zeroed
-	// (1–128); 0 = instance default (80, Matomo's setting 2).
+	// (1–128); 0 = instance default (80, Matomo's setting 2); negative = no
+	// masking.
 	IPv6MaskBits int
 	// StoreIP: Off stores no IP at all (not even masked).
 	StoreIP Toggle
