@@ -1,0 +1,269 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"net/netip"
+	"strconv"
+	"time"
+
+	analytics "github.com/footfall/analytics"
+)
+
+// procDay is a calendar day in a site's time zone.
+type procDay struct {
+	y int
+	m time.Month
+	d int
+}
+
+func procDayOf(t time.Time, loc *time.Location) procDay {
+	y, m, d := t.In(loc).Date()
+	return procDay{y, m, d}
+}
+
+func (d procDay) before(e procDay) bool {
+	if d.y != e.y {
+		return d.y < e.y
+	}
+	if d.m != e.m {
+		return d.m < e.m
+	}
+	return d.d < e.d
+}
+
+func (d procDay) String() string {
+	var b [10]byte
+	procPad(b[0:4], d.y)
+	b[4] = '-'
+	procPad(b[5:7], int(d.m))
+	b[7] = '-'
+	procPad(b[8:10], d.d)
+	return string(b[:])
+}
+
+func procPad(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}
+
+// Exclusion reasons (debug logs and tests).
+const (
+	procExclUnknownSite = "unknown site"
+	procExclBot         = "bot"
+	procExclDNT         = "do not track"
+	procExclIP          = "excluded ip"
+	procExclUA          = "excluded user agent"
+	procExclUnknownURL  = "unknown url"
+)
+
+// procHit is a hit after enrichment: everything sessionization needs, with
+// the IP already anonymized (the full address is only in hit).
+type procHit struct {
+	hit  *analytics.Hit
+	site *procSite
+	t    time.Time // UTC
+	day  procDay   // in the site time zone
+
+	kind   analytics.HitKind
+	url    string // cleaned page URL
+	title  string
+	link   string
+	search *analytics.Search
+	event  *analytics.Event
+	ref    analytics.Referrer
+	client analytics.Client
+	loc    analytics.Location
+	ip     netip.Addr // anonymized, or invalid when not stored
+	dims   []analytics.Dimension
+
+	// noTrack: DNT/GPC "count, don't track": no identifier is stored and
+	// the hit never joins another hit's visit.
+	noTrack    bool
+	userID     string // as stored (hashed when HashUserID)
+	visitorID  analytics.VisitorID
+	configID   analytics.VisitorID
+	match      analytics.VisitorMatch
+	profilable bool
+	localTime  int
+}
+
+// enrich turns a hit into a procHit, or reports why it is excluded
+// (reason != ""). Exclusions run in Matomo's order (bot, DNT/GPC, IP, user
+// agent, unknown URL) before anything is looked up for the hit.
+func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (reason string, err error) {
+	site, err := p.sites.get(ctx, h.SiteID)
+	if err != nil {
+		return "", err
+	}
+	if site == nil {
+		return procExclUnknownSite, nil
+	}
+	ua := p.ua.get(h.UserAgent)
+	if ua.Bot && !p.o.TrackBots && !h.Has(analytics.FlagTrackBots) {
+		return procExclBot, nil
+	}
+	mode := analytics.DNTIgnore
+	if h.Has(analytics.FlagDNT) && !procDNTExempt(h.UserAgent) {
+		mode = site.dnt
+	}
+	if h.Has(analytics.FlagGPC) {
+		mode = procStricter(mode, site.gpc)
+	}
+	if mode == analytics.DNTExclude {
+		return procExclDNT, nil
+	}
+	if site.ipEx.match(h.IP) {
+		return procExclIP, nil
+	}
+	if procUAExcluded(h.UserAgent, site.uaEx) {
+		return procExclUA, nil
+	}
+	if site.ExcludeUnknownURLs && h.URL != "" && !site.knownURL(h.URL) {
+		return procExclUnknownURL, nil
+	}
+
+	*ph = procHit{hit: h, site: site, kind: h.Kind, t: h.Time.UTC(), title: h.Title, link: h.Link, event: h.Event, search: h.Search}
+	ph.day = procDayOf(ph.t, site.loc)
+	ph.noTrack = mode == analytics.DNTCount
+
+	// URLs, site search, referrer.
+	ph.url = procCleanURL(h.URL, site.params, site.KeepURLFragment)
+	if ph.kind == analytics.KindPageview && site.SiteSearch {
+		if kw, cat, cleaned, ok := procSiteSearchOf(ph.url, site.searchKW, site.searchCat); ok {
+			ph.kind = analytics.KindSiteSearch
+			ph.url = cleaned
+			ph.search = &analytics.Search{Keyword: kw, Category: cat, Count: -1}
+		}
+	}
+	ph.ref = procClassifyReferrer(p.ref, site, h.URL, h.Referrer)
+	if site.scrub {
+		p.scrub(ph)
+	}
+
+	// Client.
+	ph.client = analytics.Client{
+		BrowserName: ua.BrowserName, BrowserVersion: ua.BrowserVersion, BrowserEngine: ua.BrowserEngine,
+		OSName: ua.OSName, OSVersion: ua.OSVersion, DeviceType: ua.DeviceType,
+		Resolution: "unknown",
+		Plugins:    h.Device.Plugins,
+		Lang:       procTruncate(h.Lang, 20),
+	}
+	if h.Device.ScreenWidth > 0 && h.Device.ScreenHeight > 0 {
+		ph.client.Resolution = strconv.Itoa(int(h.Device.ScreenWidth)) + "x" + strconv.Itoa(int(h.Device.ScreenHeight))
+	}
+	ph.localTime = -1
+	if dv := h.Device; dv.LocalHour >= 0 && dv.LocalHour < 24 && dv.LocalMinute >= 0 && dv.LocalMinute < 60 && dv.LocalSecond >= 0 && dv.LocalSecond < 60 {
+		ph.localTime = int(dv.LocalHour)*3600 + int(dv.LocalMinute)*60 + int(dv.LocalSecond)
+	}
+
+	// Location from the full address, then the address is anonymized.
+	switch {
+	case h.Location != nil:
+		ph.loc = *h.Location
+	case p.o.Geo != nil && h.IP.IsValid():
+		loc, gerr := p.o.Geo.Lookup(h.IP)
+		if gerr != nil {
+			p.log.Warn("geolocation failed", "error", gerr)
+		} else {
+			ph.loc = loc
+		}
+	}
+	if site.storeIP && !ph.noTrack {
+		ph.ip = procAnonymizeIP(h.IP, site.v4Bytes, site.v6Bits)
+	}
+
+	if ph.noTrack {
+		return "", nil
+	}
+	ph.dims = h.Dimensions
+
+	// Identity: uid → cid → _id → config hash.
+	salt, err := p.salts.get(ctx, site.ID, ph.day.String())
+	if err != nil {
+		return "", err
+	}
+	ph.configID = procConfigID(site.ID, h.IP, h.UserAgent, salt)
+	switch {
+	case h.UserID != "":
+		ph.userID = h.UserID
+		if site.hashUserID {
+			ph.userID = procHashUserID(h.UserID, p.o.UserIDSalt)
+		}
+		ph.visitorID = analytics.UserVisitorID(ph.userID)
+		ph.profilable = true
+	case !site.cookieless && !h.CID.IsZero():
+		ph.visitorID, ph.profilable = h.CID, true
+	case !site.cookieless && !h.CookieID.IsZero():
+		ph.visitorID, ph.profilable = h.CookieID, true
+	default:
+		ph.visitorID = ph.configID
+	}
+	if ph.profilable {
+		ph.match = analytics.VisitorMatch{SiteID: site.ID, VisitorID: ph.visitorID}
+	} else {
+		ph.match = analytics.VisitorMatch{SiteID: site.ID, ConfigID: ph.configID}
+	}
+	return "", nil
+}
+
+// procConfigID is the cookieless visitor hash: the first 8 bytes of
+// SHA-256 over site, full IP, user agent and the site's daily salt.
+func procConfigID(site int, ip netip.Addr, ua string, salt []byte) analytics.VisitorID {
+	h := sha256.New()
+	var b [8 + 16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(site))
+	a := ip.Unmap().As16()
+	copy(b[8:], a[:])
+	h.Write(b[:])
+	h.Write([]byte(ua))
+	h.Write([]byte{0})
+	h.Write(salt)
+	var sum [sha256.Size]byte
+	var id analytics.VisitorID
+	copy(id[:], h.Sum(sum[:0]))
+	return id
+}
+
+// procHashUserID is Matomo's anonymizeUserId: the hex SHA-1 of the user id
+// (with an optional instance salt).
+func procHashUserID(uid, salt string) string {
+	sum := sha1.Sum([]byte(salt + uid))
+	return hex.EncodeToString(sum[:])
+}
+
+// scrub removes personal data from the texts of ph (Privacy.ScrubPII).
+func (p *Processor) scrub(ph *procHit) {
+	ph.url = procScrubURL(ph.url)
+	ph.link = procScrubURL(ph.link)
+	ph.title = procScrubText(ph.title)
+	ph.ref.URL = procScrubURL(ph.ref.URL)
+	ph.ref.Keyword = procScrubText(ph.ref.Keyword)
+	if ph.event != nil {
+		e := *ph.event
+		e.Category, e.Action, e.Name = procScrubText(e.Category), procScrubText(e.Action), procScrubText(e.Name)
+		ph.event = &e
+	}
+	if ph.search != nil {
+		s := *ph.search
+		s.Keyword = procScrubText(s.Keyword)
+		ph.search = &s
+	}
+}
+
+// procStricter returns the stricter of two resolved DNT modes:
+// exclude, then count, then ignore.
+func procStricter(a, b analytics.DNTMode) analytics.DNTMode {
+	switch {
+	case a == analytics.DNTExclude || b == analytics.DNTExclude:
+		return analytics.DNTExclude
+	case a == analytics.DNTCount || b == analytics.DNTCount:
+		return analytics.DNTCount
+	}
+	return analytics.DNTIgnore
+}

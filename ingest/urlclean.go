@@ -1,0 +1,515 @@
+package ingest
+
+import (
+	"net/url"
+	"strings"
+)
+
+// procDefaultExcludedParams are the query parameters stripped from every
+// page URL before it is stored: Matomo's default
+// url_query_parameter_to_exclude_from_url (config/global.ini.php) plus the
+// click and session identifiers of the big ad and mail platforms, which
+// identify a person and make every URL unique. ProcessorOptions.
+// ExcludedQueryParams and Site.ExcludedParams add to it.
+var procDefaultExcludedParams = []string{
+	// Matomo's default list.
+	"gclid", "fbclid", "msclkid", "twclid", "wbraid", "gbraid", "yclid",
+	"fb_xd_fragment", "fb_comment_id", "phpsessid", "jsessionid", "sessionid",
+	"aspsessionid", "doing_wp_cron", "sid", "pk_vid",
+	// Identifiers Matomo's list does not have.
+	"gclsrc", "dclid", "_ga", "_gl", "ttclid", "li_fat_id", "igshid", "igsh",
+	"mc_eid", "_hsenc", "_hsmi", "mkt_tok", "srsltid", "epik", "rdt_cid",
+	"sccid", "_kx", "oly_enc_id", "oly_anon_id", "vero_id",
+	"wickedid", "s_cid",
+}
+
+// Campaign parameters (Matomo's campaign_var_name and
+// campaign_keyword_var_name defaults, the Tag Manager's mtm_ names and the
+// Google Analytics utm_ names), in order of preference.
+var (
+	procCampaignNameParams    = []string{"pk_campaign", "pk_cpn", "mtm_campaign", "matomo_campaign", "piwik_campaign", "utm_campaign"}
+	procCampaignKeywordParams = []string{"pk_kwd", "pk_keyword", "mtm_kwd", "mtm_keyword", "matomo_kwd", "piwik_kwd", "utm_term"}
+	procCampaignSourceParams  = []string{"mtm_source", "pk_source", "utm_source"}
+	procCampaignMediumParams  = []string{"mtm_medium", "pk_medium", "utm_medium"}
+	procCampaignContentParams = []string{"mtm_content", "pk_content", "utm_content"}
+	procCampaignIDParams      = []string{"mtm_cid", "pk_cid", "utm_id", "mtm_clid"}
+)
+
+// Matomo's default site search parameters.
+var procDefaultSearchKeywordParams = []string{"q", "query", "s", "search", "searchword", "k", "keyword"}
+
+// procMaxURLLength is Matomo's page_maximum_length.
+const procMaxURLLength = 1024
+
+// procParamSet is a set of lower-case query parameter names.
+type procParamSet map[string]struct{}
+
+func newProcParamSet(lists ...[]string) procParamSet {
+	s := make(procParamSet)
+	for _, l := range lists {
+		for _, n := range l {
+			n = strings.ToLower(strings.TrimSpace(n))
+			if n != "" {
+				s[n] = struct{}{}
+			}
+		}
+	}
+	return s
+}
+
+func (s procParamSet) has(rawName string) bool {
+	if len(s) == 0 {
+		return false
+	}
+	_, ok := s[procLowerASCII(procUnescape(rawName))]
+	return ok
+}
+
+// procCleanURL strips excluded query parameters from raw and drops the
+// fragment unless keepFragment. It returns raw itself when nothing changes.
+func procCleanURL(raw string, ex procParamSet, keepFragment bool) string {
+	s := raw
+	var frag string
+	hasFrag := false
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		frag, s, hasFrag = s[i+1:], s[:i], true
+	}
+	base, query, hasQuery := strings.Cut(s, "?")
+	changed := false
+	if hasQuery {
+		nq := procFilterQuery(query, ex.has)
+		if nq != query {
+			changed = true
+			query = nq
+		}
+	}
+	if hasFrag {
+		if !keepFragment {
+			changed = true
+			frag, hasFrag = "", false
+		} else if fb, fq, ok := strings.Cut(frag, "?"); ok {
+			// Single-page apps: "#/path?gclid=…".
+			if nq := procFilterQuery(fq, ex.has); nq != fq {
+				changed = true
+				frag = fb
+				if nq != "" {
+					frag += "?" + nq
+				}
+			}
+		} else if strings.IndexByte(frag, '=') >= 0 {
+			if nq := procFilterQuery(frag, ex.has); nq != frag {
+				changed = true
+				frag = nq
+			}
+		}
+	}
+	if !changed {
+		return procTruncate(raw, procMaxURLLength)
+	}
+	var b strings.Builder
+	b.Grow(len(raw))
+	b.WriteString(base)
+	if hasQuery && query != "" {
+		b.WriteByte('?')
+		b.WriteString(query)
+	}
+	if hasFrag && frag != "" {
+		b.WriteByte('#')
+		b.WriteString(frag)
+	}
+	return procTruncate(b.String(), procMaxURLLength)
+}
+
+// procFilterQuery removes the pairs of query whose raw name drop reports.
+// It returns query itself when nothing is dropped.
+func procFilterQuery(query string, drop func(rawName string) bool) string {
+	if query == "" {
+		return query
+	}
+	// First pass: anything to drop?
+	any := false
+	for rest := query; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		name, _, _ := strings.Cut(pair, "=")
+		if drop(name) {
+			any = true
+			break
+		}
+	}
+	if !any {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	for rest := query; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		name, _, _ := strings.Cut(pair, "=")
+		if pair == "" || drop(name) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(pair)
+	}
+	return b.String()
+}
+
+// procQueryOf returns the query and the fragment of a URL.
+func procQueryOf(raw string) (query, frag string) {
+	s := raw
+	if i := strings.IndexByte(s, '#'); i >= 0 {
+		frag, s = s[i+1:], s[:i]
+	}
+	if i := strings.IndexByte(s, '?'); i >= 0 {
+		query = s[i+1:]
+	}
+	return query, frag
+}
+
+// procParam returns the decoded value of the first of names that has a
+// non-empty value in query (names compared case-insensitively).
+func procParam(query string, names []string) string {
+	if query == "" {
+		return ""
+	}
+	for _, want := range names {
+		for rest := query; rest != ""; {
+			var pair string
+			pair, rest, _ = strings.Cut(rest, "&")
+			name, val, _ := strings.Cut(pair, "=")
+			if len(name) < len(want) || !strings.EqualFold(procUnescape(name), want) {
+				continue
+			}
+			if v := strings.TrimSpace(procUnescapeValue(val)); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
+
+// procCampaign is the campaign a page URL carries.
+type procCampaign struct {
+	Name, Keyword, Source, Medium, Content, ID string
+}
+
+// procCampaignOf reads campaign parameters from a page URL's query, else
+// from its fragment (the JS tracker keeps "#pk_campaign=…" links working).
+// ok is false when the URL names no campaign; utm_source or utm_medium
+// alone make a campaign named after them, as in Matomo.
+func procCampaignOf(raw string) (c procCampaign, ok bool) {
+	query, frag := procQueryOf(raw)
+	if c, ok = procCampaignOfQuery(query); ok {
+		return c, true
+	}
+	if _, fq, found := strings.Cut(frag, "?"); found {
+		frag = fq
+	}
+	return procCampaignOfQuery(frag)
+}
+
+func procCampaignOfQuery(q string) (c procCampaign, ok bool) {
+	if q == "" || !procMayHaveCampaign(q) {
+		return c, false
+	}
+	c.Name = procParam(q, procCampaignNameParams)
+	c.Keyword = procParam(q, procCampaignKeywordParams)
+	c.Source = procParam(q, procCampaignSourceParams)
+	c.Medium = procParam(q, procCampaignMediumParams)
+	c.Content = procParam(q, procCampaignContentParams)
+	c.ID = procParam(q, procCampaignIDParams)
+	if c.Name == "" {
+		c.Name = c.Source
+	}
+	if c.Name == "" {
+		c.Name = c.Medium
+	}
+	if c.Name == "" {
+		return procCampaign{}, false
+	}
+	c.Name = procTruncate(strings.ToLower(c.Name), 255)
+	c.Keyword = procTruncate(strings.ToLower(c.Keyword), 255)
+	c.Source = procTruncate(strings.ToLower(c.Source), 255)
+	c.Medium = procTruncate(strings.ToLower(c.Medium), 255)
+	c.Content = procTruncate(c.Content, 255)
+	c.ID = procTruncate(c.ID, 100)
+	return c, true
+}
+
+// procMayHaveCampaign is a cheap filter: every campaign parameter starts
+// with pk_, mtm_, utm_, matomo_ or piwik_.
+func procMayHaveCampaign(q string) bool {
+	for rest := q; rest != ""; {
+		var pair string
+		pair, rest, _ = strings.Cut(rest, "&")
+		if len(pair) < 3 {
+			continue
+		}
+		switch pair[0] | 0x20 {
+		case 'p', 'm', 'u':
+			return true
+		}
+	}
+	return false
+}
+
+// procSiteSearchOf detects a site search in a page URL. It returns the
+// keyword (lower case), the category and the URL without the search
+// parameters; ok is false when no keyword parameter has a value.
+func procSiteSearchOf(raw string, kwParams, catParams []string) (kw, cat, cleaned string, ok bool) {
+	query, _ := procQueryOf(raw)
+	if query == "" {
+		return "", "", raw, false
+	}
+	kw = procParam(query, kwParams)
+	if kw == "" {
+		return "", "", raw, false
+	}
+	cat = procParam(query, catParams)
+	drop := func(rawName string) bool {
+		n := procUnescape(rawName)
+		for _, p := range kwParams {
+			if strings.EqualFold(n, p) {
+				return true
+			}
+		}
+		for _, p := range catParams {
+			if strings.EqualFold(n, p) {
+				return true
+			}
+		}
+		return false
+	}
+	base, rest, _ := strings.Cut(raw, "?")
+	q, frag, hasFrag := strings.Cut(rest, "#")
+	q = procFilterQuery(q, drop)
+	cleaned = base
+	if q != "" {
+		cleaned += "?" + q
+	}
+	if hasFrag {
+		cleaned += "#" + frag
+	}
+	return strings.ToLower(kw), cat, cleaned, true
+}
+
+// procHostOf returns the lower-case host of an absolute URL without port
+// and user info, and the path; host is "" when raw has none.
+func procHostOf(raw string) (host, path string) {
+	s := raw
+	i := strings.Index(s, "://")
+	if i <= 0 {
+		return "", ""
+	}
+	s = s[i+3:]
+	end := strings.IndexAny(s, "/?#")
+	if end < 0 {
+		end = len(s)
+	} else {
+		path = s[end:]
+		if j := strings.IndexAny(path, "?#"); j >= 0 {
+			path = path[:j]
+		}
+	}
+	h := s[:end]
+	if at := strings.LastIndexByte(h, '@'); at >= 0 {
+		h = h[at+1:]
+	}
+	if strings.HasPrefix(h, "[") {
+		if j := strings.IndexByte(h, ']'); j > 0 {
+			h = h[1:j]
+		}
+	} else if c := strings.LastIndexByte(h, ':'); c >= 0 {
+		h = h[:c]
+	}
+	return strings.TrimSuffix(procLowerASCII(h), "."), path
+}
+
+// procStripWWW removes a leading "www." from a host.
+func procStripWWW(host string) string { return strings.TrimPrefix(host, "www.") }
+
+func procUnescape(s string) string {
+	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
+		return s
+	}
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+func procUnescapeValue(s string) string { return procUnescape(s) }
+
+// procLowerASCII lower-cases s without allocating when it has no upper
+// case ASCII letter.
+func procLowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// procTruncate cuts s to at most n bytes on a UTF-8 boundary.
+func procTruncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// ---------------------------------------------------------------------------
+// PII scrubbing (Privacy.ScrubPII)
+// ---------------------------------------------------------------------------
+
+// procSecretParam reports whether a query parameter name looks like it
+// carries a secret or a personal identifier.
+func procSecretParam(rawName string) bool {
+	n := procLowerASCII(procUnescape(rawName))
+	for _, s := range [...]string{"token", "passw", "pwd", "secret", "apikey", "api_key", "access_key",
+		"auth", "session", "email", "e-mail", "ssn", "iban"} {
+		if strings.Contains(n, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// procScrubURL removes secret-like query parameters, then e-mail addresses
+// and long digit runs.
+func procScrubURL(u string) string {
+	if u == "" {
+		return u
+	}
+	base, rest, ok := strings.Cut(u, "?")
+	if ok {
+		q, frag, hasFrag := strings.Cut(rest, "#")
+		q = procFilterQuery(q, procSecretParam)
+		u = base
+		if q != "" {
+			u += "?" + q
+		}
+		if hasFrag {
+			u += "#" + frag
+		}
+	}
+	return procScrubText(u)
+}
+
+// procScrubText replaces e-mail addresses (also %40-encoded) with
+// "[email]" and runs of 9 or more digits (spaces and hyphens between them
+// allowed: phone and card numbers) with "[number]".
+func procScrubText(s string) string {
+	if s == "" {
+		return s
+	}
+	hasAt := strings.IndexByte(s, '@') >= 0 || strings.Contains(s, "%40")
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			digits++
+		}
+	}
+	if !hasAt && digits < 9 {
+		return s
+	}
+	if hasAt {
+		s = procScrubEmails(s)
+	}
+	if digits >= 9 {
+		s = procScrubDigits(s)
+	}
+	return s
+}
+
+func procIsEmailLocal(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '.' || c == '_' || c == '-' || c == '+' || c == '%'
+}
+
+func procIsEmailDomain(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '-'
+}
+
+func procScrubEmails(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		atLen := 0
+		if s[i] == '@' {
+			atLen = 1
+		} else if s[i] == '%' && i+2 < len(s) && s[i+1] == '4' && s[i+2] == '0' {
+			atLen = 3
+		}
+		if atLen == 0 {
+			continue
+		}
+		start := i
+		for start > last && procIsEmailLocal(s[start-1]) {
+			start--
+		}
+		end := i + atLen
+		dot := false
+		for end < len(s) && procIsEmailDomain(s[end]) {
+			if s[end] == '.' {
+				dot = true
+			}
+			end++
+		}
+		if start == i || end == i+atLen || !dot {
+			continue
+		}
+		b.WriteString(s[last:start])
+		b.WriteString("[email]")
+		last = end
+		i = end - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+func procScrubDigits(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); {
+		if s[i] < '0' || s[i] > '9' {
+			i++
+			continue
+		}
+		j, n, end := i, 0, i
+		for j < len(s) {
+			if s[j] >= '0' && s[j] <= '9' {
+				n++
+				j++
+				end = j
+				continue
+			}
+			if (s[j] == ' ' || s[j] == '-') && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9' {
+				j++
+				continue
+			}
+			break
+		}
+		if n >= 9 {
+			b.WriteString(s[last:i])
+			b.WriteString("[number]")
+			last = end
+		}
+		i = end
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
