@@ -1,0 +1,423 @@
+package mysqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+// Column lists of the multi-row statements, in the order of the args.
+var (
+	visitColumns = strings.Fields(`idvisit idsite idvisitor config_id user_id profilable
+		visit_first_action_time visit_last_action_time visit_total_time visitor_localtime
+		visit_total_actions visit_total_interactions visit_total_searches visit_total_events visit_total_pageviews
+		visitor_count_visits visitor_returning visitor_seconds_since_first visitor_seconds_since_last visitor_seconds_since_order
+		visit_goal_converted visit_goal_buyer
+		visit_entry_idaction_url visit_entry_idaction_name visit_exit_idaction_url visit_exit_idaction_name last_idlink_va
+		referer_type referer_name referer_keyword referer_url campaign_source campaign_medium campaign_content campaign_id
+		config_browser_name config_browser_version config_browser_engine config_os config_os_version config_device_type
+		config_device_brand config_device_model config_resolution config_plugins location_browser_lang
+		location_ip location_country location_region location_region_name location_city location_latitude location_longitude
+		location_timezone dimensions`)
+
+	actionColumns = strings.Fields(`idlink_va idsite idvisitor idvisit server_time hit_id type
+		idaction_url idaction_name idaction_url_ref idaction_name_ref idpageview pageview_position time_spent_ref_action parts
+		idaction_event_category idaction_event_action idaction_event_name custom_float
+		idaction_search_keyword search_cat search_count
+		idaction_content_name idaction_content_piece idaction_content_target idaction_content_interaction
+		idaction_product_sku idaction_product_name idaction_product_cat idaction_product_cat2 idaction_product_cat3
+		idaction_product_cat4 idaction_product_cat5 product_price
+		time_network time_server time_transfer time_dom_processing time_dom_completion time_on_load dimensions`)
+
+	conversionColumns = strings.Fields(`idvisit idgoal buster idorder idsite idvisitor server_time idlink_va idaction_url
+		revenue revenue_subtotal revenue_tax revenue_shipping revenue_discount items pageviews_before
+		visitor_count_visits visitor_returning
+		referer_type referer_name referer_keyword referer_url campaign_source campaign_medium campaign_content campaign_id
+		location_country`)
+
+	itemColumns = strings.Fields(`idvisit idgoal buster idorder pos idsite idvisitor server_time idaction_sku idaction_name
+		idaction_category idaction_category2 idaction_category3 idaction_category4 idaction_category5
+		price quantity deleted`)
+)
+
+// insertSQL is the head of a multi-row INSERT; ignore makes it INSERT
+// IGNORE.
+func insertSQL(table string, cols []string, ignore bool) string {
+	verb := "INSERT INTO "
+	if ignore {
+		verb = "INSERT IGNORE INTO "
+	}
+	return verb + table + " (" + strings.Join(cols, ", ") + ") VALUES "
+}
+
+// The statements of a batch.
+var (
+	visitUpsert = func() multiRow {
+		var set []string
+		for _, c := range visitColumns[1:] {
+			set = append(set, c+" = VALUES("+c+")")
+		}
+		return newMultiRow(insertSQL("log_visit", visitColumns, false), len(visitColumns),
+			" ON DUPLICATE KEY UPDATE "+strings.Join(set, ", "))
+	}()
+	// An action already stored is left alone. ON DUPLICATE KEY UPDATE
+	// with a no-op rather than INSERT IGNORE: IGNORE would also turn data
+	// errors into warnings.
+	actionInsert     = newMultiRow(insertSQL("log_link_visit_action", actionColumns, false), len(actionColumns), " ON DUPLICATE KEY UPDATE idlink_va = idlink_va")
+	conversionInsert = newMultiRow(insertSQL("log_conversion", conversionColumns, true), len(conversionColumns), "")
+	itemInsert       = newMultiRow(insertSQL("log_conversion_item", itemColumns, false), len(itemColumns), "")
+	invalInsert      = newMultiRow("INSERT IGNORE INTO archive_invalidation (idsite, day, ts_created) VALUES ", 3, "")
+)
+
+// multiRow is a multi-row INSERT: head, n rows of placeholders, tail.
+type multiRow struct {
+	head, tail, row string
+	cols            int
+}
+
+func newMultiRow(head string, cols int, tail string) multiRow {
+	return multiRow{head: head, tail: tail, cols: cols,
+		row: "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"}
+}
+
+// Bounds of one statement: rows, and bytes of text and binary arguments
+// (the server's max_allowed_packet is 16 MiB by default on MariaDB, 64 MiB
+// on MySQL 8).
+const (
+	maxRowsPerStatement  = 1000
+	maxBytesPerStatement = 2 << 20
+)
+
+// rowWriter accumulates the rows of one multi-row statement and sends
+// them in statements within the bounds.
+type rowWriter struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	m        *multiRow
+	args     []any
+	rows     int
+	bytes    int
+	affected int64
+}
+
+func (w *rowWriter) add(args ...any) error {
+	if len(args) != w.m.cols {
+		panic(fmt.Sprintf("mysqlstore: %d args for %d columns", len(args), w.m.cols))
+	}
+	w.args = append(w.args, args...)
+	w.rows++
+	for _, a := range args {
+		switch v := a.(type) {
+		case string:
+			w.bytes += 2*len(v) + 3
+		case []byte:
+			w.bytes += 2*len(v) + 10
+		default:
+			w.bytes += 21
+		}
+	}
+	if w.rows >= maxRowsPerStatement || w.bytes >= maxBytesPerStatement {
+		return w.flush()
+	}
+	return nil
+}
+
+func (w *rowWriter) flush() error {
+	if w.rows == 0 {
+		return nil
+	}
+	var q strings.Builder
+	q.Grow(len(w.m.head) + w.rows*(len(w.m.row)+1) + len(w.m.tail))
+	q.WriteString(w.m.head)
+	for i := 0; i < w.rows; i++ {
+		if i > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteString(w.m.row)
+	}
+	q.WriteString(w.m.tail)
+	res, err := w.tx.ExecContext(w.ctx, q.String(), w.args...)
+	clear(w.args)
+	w.args, w.rows, w.bytes = w.args[:0], 0, 0
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	w.affected += n
+	return err
+}
+
+// batchExec runs the statements of one attempt of a plan.
+type batchExec struct {
+	ctx context.Context
+	tx  *sql.Tx
+	p   *plan
+	now time.Time
+}
+
+func (e *batchExec) writer(m *multiRow, rows int) *rowWriter {
+	return &rowWriter{ctx: e.ctx, tx: e.tx, m: m, args: make([]any, 0, min(rows, maxRowsPerStatement)*m.cols)}
+}
+
+func (e *batchExec) visits() error {
+	if len(e.p.visits) == 0 {
+		return nil
+	}
+	p := e.p
+	w := e.writer(&visitUpsert, len(p.visits))
+	for i := range p.visits {
+		pv := &p.visits[i]
+		v := pv.v
+		r, c, l := &v.Referrer, &v.Client, &v.Location
+		if err := w.add(
+			v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], text(v.UserID), boolInt(v.Profilable),
+			v.FirstActionTime, v.LastActionTime, int64(v.TotalTime), int64(v.LocalTime),
+			int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
+			int64(v.VisitCount), int64(v.Returning), v.SecondsSinceFirst, v.SecondsSinceLast, v.SecondsSinceOrder,
+			boolInt(v.GoalConverted), int64(v.GoalBuyer),
+			p.id(pv.refs[0]), p.id(pv.refs[1]), p.id(pv.refs[2]), p.id(pv.refs[3]), v.LastActionID,
+			int64(r.Type), text(r.Name), text(r.Keyword), text(r.URL),
+			text(r.CampaignSource), text(r.CampaignMedium), text(r.CampaignContent), text(r.CampaignID),
+			text(c.BrowserName), text(c.BrowserVersion), text(c.BrowserEngine), text(c.OSName), text(c.OSVersion),
+			int64(c.DeviceType), text(c.DeviceBrand), text(c.DeviceModel), text(c.Resolution), int64(c.Plugins), text(c.Lang),
+			ipBytes(v.IP), text(l.CountryCode), text(l.RegionCode), text(l.RegionName), text(l.City),
+			nullFloat(l.Latitude, l.HasCoords), nullFloat(l.Longitude, l.HasCoords),
+			text(l.TimeZone), pv.dims,
+		); err != nil {
+			return fmt.Errorf("visits: %w", err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("visits: %w", err)
+	}
+	return nil
+}
+
+func (e *batchExec) actions() error {
+	if len(e.p.actions) == 0 {
+		return nil
+	}
+	p := e.p
+	w := e.writer(&actionInsert, len(p.actions))
+	for i := range p.actions {
+		pa := &p.actions[i]
+		a := pa.a
+		var hit any
+		if !a.HitID.IsZero() {
+			hit = a.HitID[:]
+		}
+		var evValue, searchCat, searchCount, price any
+		if ev := a.Event; ev != nil {
+			evValue = nullFloat(ev.Value, ev.HasValue)
+		}
+		if sr := a.Search; sr != nil {
+			searchCat, searchCount = text(sr.Category), int64(sr.Count)
+		}
+		if pr := a.Product; pr != nil {
+			price = pr.Price
+		}
+		var tNet, tSrv, tTr, tDP, tDC, tOL any
+		if t := a.Timing; t != nil {
+			tNet, tSrv, tTr = int64(t.Network), int64(t.Server), int64(t.Transfer)
+			tDP, tDC, tOL = int64(t.DOMProcessing), int64(t.DOMCompletion), int64(t.OnLoad)
+		}
+		r := &pa.refs
+		if err := w.add(
+			a.ID, int64(a.SiteID), a.VisitorID[:], a.VisitID, a.Time, hit, int64(a.Type),
+			p.id(r[arURL]), p.id(r[arTitle]), p.id(r[arPrevURL]), p.id(r[arPrevTitle]),
+			text(a.PageViewID), int64(a.Position), int64(a.TimeSpentRef), pa.parts,
+			p.id(r[arEventCategory]), p.id(r[arEventAction]), p.id(r[arEventName]), evValue,
+			p.id(r[arSearch]), searchCat, searchCount,
+			p.id(r[arContentName]), p.id(r[arContentPiece]), p.id(r[arContentTarget]), p.id(r[arContentInteraction]),
+			p.id(r[arSKU]), p.id(r[arProductName]),
+			p.id(r[arCat1]), p.id(r[arCat1+1]), p.id(r[arCat1+2]), p.id(r[arCat1+3]), p.id(r[arCat1+4]), price,
+			tNet, tSrv, tTr, tDP, tDC, tOL, pa.dims,
+		); err != nil {
+			return fmt.Errorf("actions: %w", err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("actions: %w", err)
+	}
+	return nil
+}
+
+// conversions replaces the carts of the batch's visits, drops the
+// conversions already stored (left alone, with their items), inserts the
+// others with their items. The check for stored ones reads without locks;
+// should another shard insert the same order meanwhile, INSERT IGNORE
+// skips it, the row count tells, and the batch is tried again (errRace).
+func (e *batchExec) conversions() error {
+	p := e.p
+	if len(p.convs) == 0 {
+		return nil
+	}
+	if len(p.cartVisits) > 0 {
+		in := int64List(p.cartVisits)
+		if _, err := e.tx.ExecContext(e.ctx, "DELETE FROM log_conversion_item WHERE idvisit IN ("+in+") AND idgoal = -1"); err != nil {
+			return fmt.Errorf("carts: %w", err)
+		}
+		if _, err := e.tx.ExecContext(e.ctx, "DELETE FROM log_conversion WHERE idvisit IN ("+in+") AND idgoal = -1"); err != nil {
+			return fmt.Errorf("carts: %w", err)
+		}
+	}
+	stored, err := e.storedConversions()
+	if err != nil {
+		return fmt.Errorf("conversions: %w", err)
+	}
+	var todo []*planConv
+	for i := range p.convs {
+		if !stored[keyOf(p.convs[i].c)] {
+			todo = append(todo, &p.convs[i])
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	w := e.writer(&conversionInsert, len(todo))
+	items := 0
+	for _, pc := range todo {
+		c, r := pc.c, &pc.c.Referrer
+		items += len(pc.items)
+		if err := w.add(
+			c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(c.SiteID), c.VisitorID[:], c.Time, c.ActionID, p.id(pc.url),
+			c.Revenue, c.Subtotal, c.Tax, c.Shipping, c.Discount, int64(len(c.Items)), int64(c.PageviewsBefore),
+			int64(c.VisitCount), int64(c.Returning),
+			int64(r.Type), text(r.Name), text(r.Keyword), text(r.URL),
+			text(r.CampaignSource), text(r.CampaignMedium), text(r.CampaignContent), text(r.CampaignID),
+			text(c.CountryCode),
+		); err != nil {
+			return fmt.Errorf("conversions: %w", err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("conversions: %w", err)
+	}
+	if w.affected != int64(len(todo)) {
+		return errRace
+	}
+	if items == 0 {
+		return nil
+	}
+	iw := e.writer(&itemInsert, items)
+	for _, pc := range todo {
+		c := pc.c
+		for i := range pc.items {
+			it, pi := &c.Items[i], &pc.items[i]
+			if err := iw.add(
+				c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(i), int64(c.SiteID), c.VisitorID[:], c.Time,
+				p.id(pi.sku), p.id(pi.name),
+				p.id(pi.cats[0]), p.id(pi.cats[1]), p.id(pi.cats[2]), p.id(pi.cats[3]), p.id(pi.cats[4]),
+				it.Price, int64(it.Quantity), boolInt(it.Deleted),
+			); err != nil {
+				return fmt.Errorf("items: %w", err)
+			}
+		}
+	}
+	if err := iw.flush(); err != nil {
+		return fmt.Errorf("items: %w", err)
+	}
+	return nil
+}
+
+// storedConversions returns the keys of the plan's goal conversions and
+// orders that are stored already (carts are replaced, never kept).
+func (e *batchExec) storedConversions() (map[convKey]bool, error) {
+	var goalVisits []int64
+	orders := map[int][]any{} // site → order ids
+	for i := range e.p.convs {
+		c := e.p.convs[i].c
+		switch {
+		case c.GoalID == analytics.GoalEcommerceOrder:
+			orders[c.SiteID] = append(orders[c.SiteID], text(c.OrderID))
+		case c.GoalID > 0:
+			goalVisits = append(goalVisits, c.VisitID)
+		}
+	}
+	stored := map[convKey]bool{}
+	if len(goalVisits) > 0 {
+		rows, err := e.tx.QueryContext(e.ctx,
+			"SELECT idvisit, idgoal, buster FROM log_conversion WHERE idvisit IN ("+int64List(goalVisits)+") AND idgoal > 0")
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var k convKey
+			if err := rows.Scan(&k.visit, &k.goal, &k.buster); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stored[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	if len(orders) > 0 {
+		var q strings.Builder
+		var args []any
+		q.WriteString("SELECT idsite, idorder FROM log_conversion WHERE ")
+		first := true
+		for site, ids := range orders {
+			if !first {
+				q.WriteString(" OR ")
+			}
+			first = false
+			q.WriteString("(idsite = ? AND order_key IN (")
+			q.WriteString(strings.TrimSuffix(strings.Repeat("?,", len(ids)), ","))
+			q.WriteString("))")
+			args = append(args, int64(site))
+			args = append(args, ids...)
+		}
+		rows, err := e.tx.QueryContext(e.ctx, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			k := convKey{order: true}
+			if err := rows.Scan(&k.site, &k.id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			stored[k] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return stored, nil
+}
+
+func (e *batchExec) invalidations() error {
+	if len(e.p.inval) == 0 {
+		return nil
+	}
+	w := e.writer(&invalInsert, len(e.p.inval))
+	for _, d := range e.p.inval {
+		if err := w.add(int64(d.SiteID), d.Day, e.now); err != nil {
+			return fmt.Errorf("invalidations: %w", err)
+		}
+	}
+	if err := w.flush(); err != nil {
+		return fmt.Errorf("invalidations: %w", err)
+	}
+	return nil
+}
+
+// int64List formats ids for an IN list.
+func int64List(ids []int64) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprint(&b, id)
+	}
+	return b.String()
+}

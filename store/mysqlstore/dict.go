@@ -1,0 +1,412 @@
+package mysqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Dictionary types of log_action, as Matomo numbers them.
+const (
+	dictURL                uint8 = 1
+	dictOutlink            uint8 = 2
+	dictDownload           uint8 = 3
+	dictTitle              uint8 = 4
+	dictSKU                uint8 = 5
+	dictProductName        uint8 = 6
+	dictCategory           uint8 = 7
+	dictSearch             uint8 = 8
+	dictEventCategory      uint8 = 10
+	dictEventAction        uint8 = 11
+	dictEventName          uint8 = 12
+	dictContentName        uint8 = 13
+	dictContentPiece       uint8 = 14
+	dictContentTarget      uint8 = 15
+	dictContentInteraction uint8 = 16
+)
+
+type dictKey struct {
+	typ  uint8
+	name string
+}
+
+// hash is log_action.hash: the first 16 bytes of SHA-256 over the type
+// byte and the name.
+func (k dictKey) hash() [16]byte {
+	h := sha256.New()
+	h.Write([]byte{k.typ})
+	h.Write([]byte(k.name))
+	var sum [32]byte
+	var out [16]byte
+	copy(out[:], h.Sum(sum[:0]))
+	return out
+}
+
+// nameCache maps dictionary names to log_action ids. Every id in it was
+// committed and not pending deletion when it was read, under the
+// dictionary epoch the cache carries: when DeleteUnusedNames bumps the
+// epoch, the first batch that notices empties the cache (see SCHEMA.md).
+//
+// It is bounded by two generations: lookups fill the current map; when it
+// is full it becomes the old one and the previous old one is dropped; a
+// hit in the old map is promoted. This keeps the recently used names, at
+// most max entries, with no per-entry bookkeeping.
+type nameCache struct {
+	mu       sync.Mutex
+	epoch    uint64
+	half     int
+	cur, old map[dictKey]uint32
+}
+
+func newNameCache(size int) *nameCache {
+	return &nameCache{half: max(size/2, 1), cur: make(map[dictKey]uint32)}
+}
+
+// lookup fills ids[i] for the keys it holds and returns the epoch and the
+// indexes of the keys it lacks.
+func (c *nameCache) lookup(keys []dictKey, ids []uint32) (epoch uint64, missing []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, k := range keys {
+		if id, ok := c.cur[k]; ok {
+			ids[i] = id
+			continue
+		}
+		if id, ok := c.old[k]; ok {
+			c.putLocked(k, id)
+			ids[i] = id
+			continue
+		}
+		missing = append(missing, i)
+	}
+	return c.epoch, missing
+}
+
+// put adds ids read under epoch, unless the epoch has moved on since.
+func (c *nameCache) put(epoch uint64, keys []dictKey, ids []uint32, which []int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
+	for _, i := range which {
+		c.putLocked(keys[i], ids[i])
+	}
+}
+
+func (c *nameCache) putLocked(k dictKey, id uint32) {
+	if len(c.cur) >= c.half {
+		c.old = c.cur
+		c.cur = make(map[dictKey]uint32, c.half)
+	}
+	c.cur[dictKey{k.typ, strings.Clone(k.name)}] = id
+}
+
+// reset empties the cache when epoch is newer than its own.
+func (c *nameCache) reset(epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch > c.epoch {
+		c.epoch = epoch
+		c.cur, c.old = make(map[dictKey]uint32), nil
+	}
+}
+
+func (c *nameCache) currentEpoch() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+func (c *nameCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.cur) + len(c.old)
+}
+
+// idCache maps log_action ids to names for reads. An id never changes its
+// name (ids are not reused), so entries never go stale.
+type idCache struct {
+	mu       sync.Mutex
+	half     int
+	cur, old map[uint32]string
+}
+
+func newIDCache(size int) *idCache {
+	return &idCache{half: max(size/2, 1), cur: make(map[uint32]string)}
+}
+
+func (c *idCache) get(id uint32) (string, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.cur[id]; ok {
+		return n, true
+	}
+	if n, ok := c.old[id]; ok {
+		c.putLocked(id, n)
+		return n, true
+	}
+	return "", false
+}
+
+func (c *idCache) put(id uint32, name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.putLocked(id, name)
+}
+
+func (c *idCache) putLocked(id uint32, name string) {
+	if len(c.cur) >= c.half {
+		c.old = c.cur
+		c.cur = make(map[uint32]string, c.half)
+	}
+	c.cur[id] = name
+}
+
+// Statement size bounds of dictionary work.
+const (
+	dictSelectChunk = 1000
+	dictInsertBytes = 1 << 20
+)
+
+// resolveNames fills ids with the log_action ids of keys, from the cache
+// or the database, inserting the names that are new. It runs in
+// autocommit, outside any batch transaction, so that the dictionary rows
+// of one shard's batch never wait for another shard's commit; a row it
+// inserts for a batch that then fails is an unused entry, harmless.
+// It returns the dictionary epoch the ids are valid under.
+func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) (uint64, error) {
+	epoch, missing := s.names.lookup(keys, ids)
+	if len(missing) == 0 {
+		return epoch, nil
+	}
+	hashes := make([][16]byte, len(keys))
+	for _, i := range missing {
+		hashes[i] = keys[i].hash()
+	}
+	todo := missing
+	var resolved []int
+	for round := 0; len(todo) > 0; round++ {
+		if round == 4 {
+			return 0, fmt.Errorf("dictionary: %d names still unresolved after %d rounds (concurrent pruning?)", len(todo), round)
+		}
+		found, revive, err := s.selectNames(ctx, todo, hashes, ids)
+		if err != nil {
+			return 0, err
+		}
+		var absent, retry []int
+		for _, i := range todo {
+			if found[i] {
+				continue
+			}
+			absent = append(absent, i)
+		}
+		if len(revive) > 0 {
+			// Entries found pending deletion are taken back; one deleted
+			// in the meantime is inserted again in the next round.
+			ok, err := s.reviveNames(ctx, revive, ids)
+			if err != nil {
+				return 0, err
+			}
+			for _, i := range revive {
+				if !ok[ids[i]] {
+					retry = append(retry, i)
+					delete(found, i)
+				}
+			}
+		}
+		for i := range found {
+			resolved = append(resolved, i)
+		}
+		if len(absent) > 0 {
+			if err := s.insertNames(ctx, keys, hashes, absent); err != nil {
+				return 0, err
+			}
+		}
+		todo = append(absent, retry...)
+	}
+	s.names.put(epoch, keys, ids, resolved)
+	return epoch, nil
+}
+
+// selectNames looks up the hashes of todo; it sets ids for those found and
+// reports which were found, and which of those are pending deletion.
+func (s *Store) selectNames(ctx context.Context, todo []int, hashes [][16]byte, ids []uint32) (found map[int]bool, revive []int, err error) {
+	byHash := make(map[[16]byte]int, len(todo))
+	for _, i := range todo {
+		byHash[hashes[i]] = i
+	}
+	found = make(map[int]bool, len(todo))
+	for start := 0; start < len(todo); start += dictSelectChunk {
+		part := todo[start:min(start+dictSelectChunk, len(todo))]
+		var q strings.Builder
+		q.WriteString("SELECT idaction, hash, prune_pending FROM log_action WHERE hash IN (")
+		args := make([]any, len(part))
+		for j, i := range part {
+			if j > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteByte('?')
+			args[j] = hashes[i][:]
+		}
+		q.WriteByte(')')
+		rows, err := s.db.QueryContext(ctx, q.String(), args...)
+		if err != nil {
+			return nil, nil, err
+		}
+		for rows.Next() {
+			var id uint32
+			var h []byte
+			var pending bool
+			if err := rows.Scan(&id, &h, &pending); err != nil {
+				rows.Close()
+				return nil, nil, err
+			}
+			i, ok := byHash[[16]byte(h)]
+			if !ok {
+				continue
+			}
+			ids[i] = id
+			found[i] = true
+			if pending {
+				revive = append(revive, i)
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return found, revive, nil
+}
+
+// reviveNames clears prune_pending of the entries of which; it reports the
+// ids that still exist.
+func (s *Store) reviveNames(ctx context.Context, which []int, ids []uint32) (map[uint32]bool, error) {
+	var q strings.Builder
+	q.WriteString("SELECT idaction FROM log_action WHERE idaction IN (")
+	args := make([]any, len(which))
+	for j, i := range which {
+		if j > 0 {
+			q.WriteByte(',')
+		}
+		q.WriteByte('?')
+		args[j] = int64(ids[i])
+	}
+	q.WriteByte(')')
+	in := strings.TrimPrefix(q.String(), "SELECT idaction FROM log_action WHERE ")
+	if _, err := s.db.ExecContext(ctx, "UPDATE log_action SET prune_pending = 0 WHERE "+in, args...); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, q.String()+" AND prune_pending = 0", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	ok := make(map[uint32]bool, len(which))
+	for rows.Next() {
+		var id uint32
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ok[id] = true
+	}
+	return ok, rows.Err()
+}
+
+// insertNames inserts the entries of which, ignoring those another writer
+// inserted first.
+func (s *Store) insertNames(ctx context.Context, keys []dictKey, hashes [][16]byte, which []int) error {
+	const head = "INSERT IGNORE INTO log_action (hash, type, name) VALUES "
+	var q strings.Builder
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		_, err := s.db.ExecContext(ctx, q.String(), args...)
+		q.Reset()
+		args = args[:0]
+		return err
+	}
+	size := 0
+	for _, i := range which {
+		if len(args) == 0 {
+			q.WriteString(head)
+			size = 0
+		} else {
+			q.WriteByte(',')
+		}
+		q.WriteString("(?,?,?)")
+		args = append(args, hashes[i][:], int64(keys[i].typ), text(keys[i].name))
+		size += len(keys[i].name) + 64
+		if size >= dictInsertBytes || len(args) >= 3*dictSelectChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// readEpoch returns the current dictionary epoch.
+func (s *Store) readEpoch(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}) (uint64, error) {
+	var e uint64
+	err := q.QueryRowContext(ctx, "SELECT epoch FROM dict_epoch WHERE id = 1").Scan(&e)
+	return e, err
+}
+
+// names resolves ids to names for reads, from the cache or one query per
+// chunk of unknown ids; q runs the query (a transaction's or the pool's).
+func (s *Store) lookupIDs(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, want map[uint32]string) error {
+	var unknown []uint32
+	for id := range want {
+		if id == 0 {
+			want[id] = ""
+			continue
+		}
+		if n, ok := s.ids.get(id); ok {
+			want[id] = n
+			continue
+		}
+		unknown = append(unknown, id)
+	}
+	for start := 0; start < len(unknown); start += dictSelectChunk {
+		part := unknown[start:min(start+dictSelectChunk, len(unknown))]
+		var b strings.Builder
+		b.WriteString("SELECT idaction, name FROM log_action WHERE idaction IN (")
+		for j, id := range part {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprint(&b, id)
+		}
+		b.WriteByte(')')
+		rows, err := q.QueryContext(ctx, b.String())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id uint32
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			want[id] = name
+			s.ids.put(id, name)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,2 @@
+// Package mysqlstore is the production analytics.Store on MySQL/MariaDB.
+package mysqlstore

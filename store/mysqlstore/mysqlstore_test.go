@@ -1,0 +1,66 @@
+package mysqlstore
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/internal/testenv"
+	"github.com/footfall/analytics/store/storetest"
+)
+
+// testDSN creates a database of its own for t, dropped at cleanup, and
+// returns its DSN.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	base := testenv.MySQLDSN(t)
+	admin, err := sql.Open("mysql", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", base, err)
+	}
+	name := testenv.Name("t")
+	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
+		admin.Close()
+		testenv.Unavailable(t, "cannot create a test database on %s: %v", base, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+			t.Logf("drop database %s: %v", name, err)
+		}
+		admin.Close()
+	})
+	cfg, err := mysql.ParseDSN(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", base, err)
+	}
+	cfg.DBName = name
+	return cfg.FormatDSN()
+}
+
+// openTest opens a migrated store on a fresh database, closed at cleanup.
+func openTest(t testing.TB, opts Options) *Store {
+	t.Helper()
+	if opts.DSN == "" && opts.Config == nil {
+		opts.DSN = testDSN(t)
+	}
+	opts.Migrate = true
+	s, err := Open(context.Background(), opts)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+type harness struct{}
+
+func (harness) MakeStore(ctx context.Context, t *testing.T) (analytics.Store, error) {
+	return Open(ctx, Options{DSN: testDSN(t), Migrate: true})
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) storetest.Harness { return harness{} }, storetest.Features{MaxNameLen: MaxNameLen})
+}

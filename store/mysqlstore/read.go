@@ -1,0 +1,482 @@
+package mysqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+// visitSelect reads visits with the names of their entry and exit pages
+// (four primary-key lookups in log_action); FROM log_visit v, no WHERE.
+var visitSelect = func() string {
+	joins := map[string]string{
+		"visit_entry_idaction_url":  "eu",
+		"visit_entry_idaction_name": "et",
+		"visit_exit_idaction_url":   "xu",
+		"visit_exit_idaction_name":  "xt",
+	}
+	var cols []string
+	var from strings.Builder
+	from.WriteString(" FROM log_visit v")
+	for _, c := range visitColumns {
+		if a, ok := joins[c]; ok {
+			cols = append(cols, "COALESCE("+a+".name, '')")
+			from.WriteString(" LEFT JOIN log_action " + a + " ON " + a + ".idaction = v." + c)
+			continue
+		}
+		cols = append(cols, "v."+c)
+	}
+	return "SELECT " + strings.Join(cols, ", ") + from.String()
+}()
+
+var (
+	actionSelect     = "SELECT " + strings.Join(actionColumns, ", ") + " FROM log_link_visit_action"
+	conversionSelect = "SELECT " + strings.Join(conversionColumns, ", ") + " FROM log_conversion"
+	itemSelect       = "SELECT " + strings.Join(itemColumns, ", ") + " FROM log_conversion_item"
+)
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanVisit(sc scanner, v *analytics.Visit) error {
+	var (
+		visitor, config, ip, dims []byte
+		first, last               time.Time
+		refType, devType          int64
+		plugins                   int64
+		lat, lon                  sql.NullFloat64
+	)
+	r, c, l := &v.Referrer, &v.Client, &v.Location
+	err := sc.Scan(
+		&v.ID, &v.SiteID, &visitor, &config, &v.UserID, &v.Profilable,
+		&first, &last, &v.TotalTime, &v.LocalTime,
+		&v.Actions, &v.Interactions, &v.Searches, &v.Events, &v.Pageviews,
+		&v.VisitCount, &v.Returning, &v.SecondsSinceFirst, &v.SecondsSinceLast, &v.SecondsSinceOrder,
+		&v.GoalConverted, &v.GoalBuyer,
+		&v.EntryURL, &v.EntryTitle, &v.ExitURL, &v.ExitTitle, &v.LastActionID,
+		&refType, &r.Name, &r.Keyword, &r.URL, &r.CampaignSource, &r.CampaignMedium, &r.CampaignContent, &r.CampaignID,
+		&c.BrowserName, &c.BrowserVersion, &c.BrowserEngine, &c.OSName, &c.OSVersion, &devType,
+		&c.DeviceBrand, &c.DeviceModel, &c.Resolution, &plugins, &c.Lang,
+		&ip, &l.CountryCode, &l.RegionCode, &l.RegionName, &l.City, &lat, &lon,
+		&l.TimeZone, &dims)
+	if err != nil {
+		return err
+	}
+	v.VisitorID, v.ConfigID = visitorID(visitor), visitorID(config)
+	v.FirstActionTime, v.LastActionTime = timeOf(first), timeOf(last)
+	r.Type = analytics.ReferrerType(refType)
+	c.DeviceType = analytics.DeviceType(devType)
+	c.Plugins = uint16(plugins)
+	if lat.Valid && lon.Valid {
+		l.Latitude, l.Longitude, l.HasCoords = lat.Float64, lon.Float64, true
+	}
+	if v.IP, err = parseIP(ip); err != nil {
+		return err
+	}
+	v.Dimensions, err = parseDimensions(dims)
+	return err
+}
+
+// actionRow is an action as read, its names still ids.
+type actionRow struct {
+	a                              analytics.Action
+	url, title, prevURL, prevTitle uint32
+	evCat, evAct, evName           sql.NullInt64
+	kw                             sql.NullInt64
+	cName, cPiece, cTarget, cInter sql.NullInt64
+	sku, pname                     sql.NullInt64
+	cats                           [MaxCategories]sql.NullInt64
+	parts                          int64
+	evValue, price                 sql.NullFloat64
+	searchCat                      []byte
+	searchCount                    sql.NullInt64
+	tNet, tSrv, tTr, tDP, tDC, tOL sql.NullInt64
+}
+
+func scanAction(sc scanner, r *actionRow) error {
+	var (
+		visitor, hit, dims []byte
+		t                  time.Time
+		typ                int64
+	)
+	a := &r.a
+	err := sc.Scan(
+		&a.ID, &a.SiteID, &visitor, &a.VisitID, &t, &hit, &typ,
+		&r.url, &r.title, &r.prevURL, &r.prevTitle, &a.PageViewID, &a.Position, &a.TimeSpentRef, &r.parts,
+		&r.evCat, &r.evAct, &r.evName, &r.evValue,
+		&r.kw, &r.searchCat, &r.searchCount,
+		&r.cName, &r.cPiece, &r.cTarget, &r.cInter,
+		&r.sku, &r.pname, &r.cats[0], &r.cats[1], &r.cats[2], &r.cats[3], &r.cats[4], &r.price,
+		&r.tNet, &r.tSrv, &r.tTr, &r.tDP, &r.tDC, &r.tOL, &dims)
+	if err != nil {
+		return err
+	}
+	copy(a.HitID[:], hit)
+	a.VisitorID = visitorID(visitor)
+	a.Time = timeOf(t)
+	a.Type = analytics.ActionType(typ)
+	a.Dimensions, err = parseDimensions(dims)
+	return err
+}
+
+// want adds the dictionary ids of r to w.
+func (r *actionRow) want(w map[uint32]string) {
+	for _, id := range []uint32{r.url, r.title, r.prevURL, r.prevTitle} {
+		w[id] = ""
+	}
+	for _, n := range []sql.NullInt64{r.evCat, r.evAct, r.evName, r.kw, r.cName, r.cPiece, r.cTarget, r.cInter,
+		r.sku, r.pname, r.cats[0], r.cats[1], r.cats[2], r.cats[3], r.cats[4]} {
+		if n.Valid {
+			w[uint32(n.Int64)] = ""
+		}
+	}
+}
+
+// finish fills the names and optional parts of r.a.
+func (r *actionRow) finish(names map[uint32]string) {
+	a := &r.a
+	name := func(n sql.NullInt64) string { return names[uint32(n.Int64)] }
+	a.URL, a.Title, a.PrevURL, a.PrevTitle = names[r.url], names[r.title], names[r.prevURL], names[r.prevTitle]
+	if r.parts&partEvent != 0 {
+		a.Event = &analytics.Event{Category: name(r.evCat), Action: name(r.evAct), Name: name(r.evName),
+			Value: r.evValue.Float64, HasValue: r.evValue.Valid}
+	}
+	if r.parts&partSearch != 0 {
+		a.Search = &analytics.Search{Keyword: name(r.kw), Category: string(r.searchCat), Count: int(r.searchCount.Int64)}
+	}
+	if r.parts&partContent != 0 {
+		a.Content = &analytics.Content{Name: name(r.cName), Piece: name(r.cPiece), Target: name(r.cTarget), Interaction: name(r.cInter)}
+	}
+	if r.parts&partProduct != 0 {
+		a.Product = &analytics.ProductView{SKU: name(r.sku), Name: name(r.pname), Categories: categoriesOf(r.cats[:], names),
+			Price: r.price.Float64}
+	}
+	if r.parts&partTiming != 0 {
+		a.Timing = &analytics.PageTiming{
+			Network: int32(r.tNet.Int64), Server: int32(r.tSrv.Int64), Transfer: int32(r.tTr.Int64),
+			DOMProcessing: int32(r.tDP.Int64), DOMCompletion: int32(r.tDC.Int64), OnLoad: int32(r.tOL.Int64),
+		}
+	}
+}
+
+func scanConversion(sc scanner, c *analytics.Conversion, url *uint32, items *int) error {
+	var (
+		visitor []byte
+		t       time.Time
+		refType int64
+		r       = &c.Referrer
+	)
+	err := sc.Scan(
+		&c.VisitID, &c.GoalID, &c.Buster, &c.OrderID, &c.SiteID, &visitor, &t, &c.ActionID, url,
+		&c.Revenue, &c.Subtotal, &c.Tax, &c.Shipping, &c.Discount, items, &c.PageviewsBefore,
+		&c.VisitCount, &c.Returning,
+		&refType, &r.Name, &r.Keyword, &r.URL, &r.CampaignSource, &r.CampaignMedium, &r.CampaignContent, &r.CampaignID,
+		&c.CountryCode)
+	if err != nil {
+		return err
+	}
+	c.VisitorID = visitorID(visitor)
+	c.Time = timeOf(t)
+	r.Type = analytics.ReferrerType(refType)
+	return nil
+}
+
+// itemRow is an item as read, its names still ids.
+type itemRow struct {
+	key       convKey // visit, goal, buster, id (the order id)
+	it        analytics.Item
+	sku, name uint32
+	cats      [MaxCategories]sql.NullInt64
+}
+
+func scanItem(sc scanner, r *itemRow) error {
+	var (
+		pos, site int64
+		visitor   []byte
+		t         time.Time
+	)
+	k := &r.key
+	err := sc.Scan(&k.visit, &k.goal, &k.buster, &k.id, &pos, &site, &visitor, &t, &r.sku, &r.name,
+		&r.cats[0], &r.cats[1], &r.cats[2], &r.cats[3], &r.cats[4], &r.it.Price, &r.it.Quantity, &r.it.Deleted)
+	return err
+}
+
+// LastVisit returns the visitor's most recent visit by last action time
+// (ties: the higher visit ID), or ErrNotFound. It is one indexed lookup:
+// (idsite, idvisitor, visit_last_action_time) or (idsite, config_id, …),
+// read backwards.
+func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analytics.Visit, error) {
+	var v analytics.Visit
+	if err := s.enter("last visit"); err != nil {
+		return v, err
+	}
+	if m.VisitorID.IsZero() == m.ConfigID.IsZero() {
+		return v, fmt.Errorf("mysqlstore: last visit: exactly one of VisitorID and ConfigID must be set: %w", analytics.ErrInvalid)
+	}
+	col, id := "v.idvisitor", m.VisitorID
+	if m.VisitorID.IsZero() {
+		col, id = "v.config_id", m.ConfigID
+	}
+	q := visitSelect + " WHERE v.idsite = ? AND " + col + " = ? ORDER BY v.visit_last_action_time DESC, v.idvisit DESC LIMIT 1"
+	err := scanVisit(s.db.QueryRowContext(ctx, q, int64(m.SiteID), id[:]), &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return analytics.Visit{}, fmt.Errorf("mysqlstore: last visit of site %d: %w", m.SiteID, analytics.ErrNotFound)
+	}
+	if err != nil {
+		return analytics.Visit{}, s.wrap(ctx, "last visit", err)
+	}
+	return v, nil
+}
+
+// visitChunk is how many visits Visits loads actions and conversions for
+// at a time.
+const visitChunk = 256
+
+// Visits calls fn for each visit matching q, in q's order (ties broken by
+// visit ID).
+//
+// Without WithActions it streams one query, holding one connection while
+// fn runs. With WithActions it reads in one REPEATABLE READ, read-only
+// transaction, so that visits, actions and conversions come from one
+// snapshot: first the IDs of the matching visits in order (8 bytes of
+// memory per visit), then, per chunk of 256 visits, the visits, their
+// actions, conversions and items, with the dictionary names from the
+// cache or one query per chunk. fn may call the Store (other connections).
+func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*analytics.VisitDetails) error) error {
+	if err := s.enter("visits"); err != nil {
+		return err
+	}
+	if q.Limit < 0 {
+		return fmt.Errorf("mysqlstore: visits: negative limit %d: %w", q.Limit, analytics.ErrInvalid)
+	}
+	where := []string{"v.idsite = ?"}
+	args := []any{int64(q.SiteID)}
+	if !q.From.IsZero() {
+		where = append(where, "v.visit_last_action_time >= ?")
+		args = append(args, q.From)
+	}
+	if !q.To.IsZero() {
+		where = append(where, "v.visit_last_action_time < ?")
+		args = append(args, q.To)
+	}
+	if !q.VisitorID.IsZero() {
+		where = append(where, "v.idvisitor = ?")
+		args = append(args, q.VisitorID[:])
+	}
+	order := "v.visit_first_action_time, v.idvisit"
+	if q.NewestFirst {
+		order = "v.visit_last_action_time DESC, v.idvisit DESC"
+	}
+	return s.scanVisits(ctx, "visits", strings.Join(where, " AND "), args, order, q.Limit, q.WithActions, fn)
+}
+
+// scanVisits runs Visits for any condition on log_visit v.
+func (s *Store) scanVisits(ctx context.Context, op, where string, args []any, order string, limit int, withActions bool,
+	fn func(*analytics.VisitDetails) error) error {
+	tail := " WHERE " + where + " ORDER BY " + order
+	if limit > 0 {
+		tail += " LIMIT " + strconv.Itoa(limit)
+	}
+	if !withActions {
+		rows, err := s.db.QueryContext(ctx, visitSelect+tail, args...)
+		if err != nil {
+			return s.wrap(ctx, op, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			d := new(analytics.VisitDetails)
+			if err := scanVisit(rows, &d.Visit); err != nil {
+				return s.wrap(ctx, op, err)
+			}
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return s.wrap(ctx, op, err)
+		}
+		return nil
+	}
+
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	defer tx.Rollback()
+	ids, err := queryIDs(ctx, tx, "SELECT v.idvisit FROM log_visit v"+tail, args...)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	for start := 0; start < len(ids); start += visitChunk {
+		chunk, err := s.loadVisits(ctx, tx, ids[start:min(start+visitChunk, len(ids))])
+		if err != nil {
+			return s.wrap(ctx, op, err)
+		}
+		for _, d := range chunk {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+	}
+	return tx.Commit()
+}
+
+func queryIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// loadVisits reads the visits ids (in that order) with their actions,
+// conversions and items.
+func (s *Store) loadVisits(ctx context.Context, tx *sql.Tx, ids []int64) ([]*analytics.VisitDetails, error) {
+	in := int64List(ids)
+	byID := make(map[int64]*analytics.VisitDetails, len(ids))
+	rows, err := tx.QueryContext(ctx, visitSelect+" WHERE v.idvisit IN ("+in+")")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		d := new(analytics.VisitDetails)
+		if err := scanVisit(rows, &d.Visit); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		byID[d.ID] = d
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	names := map[uint32]string{}
+	var acts []actionRow
+	rows, err = tx.QueryContext(ctx, actionSelect+" WHERE idvisit IN ("+in+") ORDER BY idvisit, server_time, idlink_va")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r actionRow
+		if err := scanAction(rows, &r); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.want(names)
+		acts = append(acts, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	type convRow struct {
+		c   analytics.Conversion
+		url uint32
+	}
+	var convs []convRow
+	withItems := false
+	rows, err = tx.QueryContext(ctx, conversionSelect+" WHERE idvisit IN ("+in+") ORDER BY idvisit, server_time, idgoal, buster, idorder")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var r convRow
+		var n int
+		if err := scanConversion(rows, &r.c, &r.url, &n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names[r.url] = ""
+		withItems = withItems || n > 0
+		convs = append(convs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var items []itemRow
+	if withItems {
+		rows, err = tx.QueryContext(ctx, itemSelect+" WHERE idvisit IN ("+in+") ORDER BY idvisit, idgoal, buster, idorder, pos")
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var r itemRow
+			if err := scanItem(rows, &r); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			names[r.sku], names[r.name] = "", ""
+			for _, c := range r.cats {
+				if c.Valid {
+					names[uint32(c.Int64)] = ""
+				}
+			}
+			items = append(items, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := s.lookupIDs(ctx, tx, names); err != nil {
+		return nil, err
+	}
+	for i := range acts {
+		r := &acts[i]
+		r.finish(names)
+		if d := byID[r.a.VisitID]; d != nil {
+			d.ActionList = append(d.ActionList, r.a)
+		}
+	}
+	type ref struct {
+		d *analytics.VisitDetails
+		i int
+	}
+	byKey := map[convKey]ref{}
+	for i := range convs {
+		r := &convs[i]
+		r.c.URL = names[r.url]
+		d := byID[r.c.VisitID]
+		if d == nil {
+			continue
+		}
+		d.Conversions = append(d.Conversions, r.c)
+		byKey[convKey{visit: r.c.VisitID, goal: r.c.GoalID, buster: r.c.Buster, id: r.c.OrderID}] = ref{d, len(d.Conversions) - 1}
+	}
+	for i := range items {
+		r := &items[i]
+		ref, ok := byKey[r.key]
+		if !ok {
+			continue
+		}
+		r.it.SKU, r.it.Name = names[r.sku], names[r.name]
+		r.it.Categories = categoriesOf(r.cats[:], names)
+		c := &ref.d.Conversions[ref.i]
+		c.Items = append(c.Items, r.it)
+	}
+	out := make([]*analytics.VisitDetails, 0, len(ids))
+	for _, id := range ids {
+		if d := byID[id]; d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}

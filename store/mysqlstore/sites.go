@@ -1,0 +1,335 @@
+package mysqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+var siteColumns = strings.Fields(`name urls timezone currency ecommerce sitesearch
+	sitesearch_keyword_parameters sitesearch_category_parameters
+	excluded_ips excluded_parameters excluded_user_agents excluded_referrers
+	exclude_unknown_urls keep_url_fragment
+	privacy_ipv4_mask_bytes privacy_ipv6_mask_bits privacy_store_ip privacy_cookieless privacy_dnt privacy_gpc
+	privacy_hash_user_id privacy_scrub_pii privacy_retention_days ts_created`)
+
+var (
+	siteSelect = "SELECT idsite, " + strings.Join(siteColumns, ", ") + " FROM site"
+	siteInsert = "INSERT INTO site (" + strings.Join(siteColumns, ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(siteColumns)), ", ") + ")"
+	// siteUpdate sets every column; siteUpdateKeep every one but ts_created.
+	siteUpdate     = "UPDATE site SET " + strings.Join(siteColumns, " = ?, ") + " = ? WHERE idsite = ?"
+	siteUpdateKeep = "UPDATE site SET " + strings.Join(siteColumns[:len(siteColumns)-1], " = ?, ") + " = ? WHERE idsite = ?"
+	goalColumns    = "idsite, idgoal, name, match_attribute, pattern, pattern_type, case_sensitive, allow_multiple, revenue"
+)
+
+func siteArgs(s *analytics.Site) []any {
+	p := &s.Privacy
+	return []any{
+		s.Name, listJSON(s.URLs), s.Timezone, s.Currency, boolInt(s.Ecommerce), boolInt(s.SiteSearch),
+		listJSON(s.SearchKeywordParams), listJSON(s.SearchCategoryParams),
+		listJSON(s.ExcludedIPs), listJSON(s.ExcludedParams), listJSON(s.ExcludedUserAgents), listJSON(s.ExcludedReferrers),
+		boolInt(s.ExcludeUnknownURLs), boolInt(s.KeepURLFragment),
+		int64(p.IPv4MaskBytes), int64(p.IPv6MaskBits), int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
+		int64(p.HashUserID), int64(p.ScrubPII), int64(p.RetentionDays), s.Created,
+	}
+}
+
+func scanSite(sc scanner, s *analytics.Site) error {
+	var (
+		urls, kw, cat, ips, params, uas, refs      string
+		storeIP, cookieless, dnt, gpc, hash, scrub int64
+		created                                    time.Time
+	)
+	p := &s.Privacy
+	err := sc.Scan(&s.ID,
+		&s.Name, &urls, &s.Timezone, &s.Currency, &s.Ecommerce, &s.SiteSearch, &kw, &cat,
+		&ips, &params, &uas, &refs, &s.ExcludeUnknownURLs, &s.KeepURLFragment,
+		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &created)
+	if err != nil {
+		return err
+	}
+	p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = analytics.Toggle(storeIP), analytics.Toggle(cookieless), analytics.Toggle(hash), analytics.Toggle(scrub)
+	p.DNT, p.GPC = analytics.DNTMode(dnt), analytics.DNTMode(gpc)
+	s.Created = timeOf(created)
+	for _, l := range []struct {
+		dst *[]string
+		src string
+	}{{&s.URLs, urls}, {&s.SearchKeywordParams, kw}, {&s.SearchCategoryParams, cat}, {&s.ExcludedIPs, ips},
+		{&s.ExcludedParams, params}, {&s.ExcludedUserAgents, uas}, {&s.ExcludedReferrers, refs}} {
+		if *l.dst, err = parseList(l.src); err != nil {
+			return fmt.Errorf("site %d: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+func validateSite(s *analytics.Site) error {
+	if _, err := analytics.ParseTimezone(s.Timezone); err != nil {
+		return err
+	}
+	if err := checkTime(s.Created); err != nil {
+		return invalid("created: %v", err)
+	}
+	return nil
+}
+
+// Sites returns every site ordered by ID.
+func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
+	if err := s.enter("sites"); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, siteSelect+" ORDER BY idsite")
+	if err != nil {
+		return nil, s.wrap(ctx, "sites", err)
+	}
+	defer rows.Close()
+	var sites []analytics.Site
+	for rows.Next() {
+		var site analytics.Site
+		if err := scanSite(rows, &site); err != nil {
+			return nil, s.wrap(ctx, "sites", err)
+		}
+		sites = append(sites, site)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "sites", err)
+	}
+	return sites, nil
+}
+
+// Site returns one site or ErrNotFound.
+func (s *Store) Site(ctx context.Context, id int) (analytics.Site, error) {
+	var site analytics.Site
+	if err := s.enter("site"); err != nil {
+		return site, err
+	}
+	err := scanSite(s.db.QueryRowContext(ctx, siteSelect+" WHERE idsite = ?", int64(id)), &site)
+	if errors.Is(err, sql.ErrNoRows) {
+		return analytics.Site{}, fmt.Errorf("mysqlstore: site %d: %w", id, analytics.ErrNotFound)
+	}
+	if err != nil {
+		return analytics.Site{}, s.wrap(ctx, fmt.Sprintf("site %d", id), err)
+	}
+	return site, nil
+}
+
+// CreateSite stores site with a new ID (AUTO_INCREMENT: increasing, never
+// reused) and Created (Options.Now when zero) and sets them on site. An
+// invalid Timezone fails with ErrInvalid.
+func (s *Store) CreateSite(ctx context.Context, site *analytics.Site) error {
+	if err := s.enter("create site"); err != nil {
+		return err
+	}
+	if err := validateSite(site); err != nil {
+		return fmt.Errorf("mysqlstore: create site: %w", err)
+	}
+	c := *site
+	if c.Created.IsZero() {
+		c.Created = s.now().UTC()
+	}
+	c.Created = c.Created.UTC().Truncate(time.Millisecond)
+	res, err := s.db.ExecContext(ctx, siteInsert, siteArgs(&c)...)
+	if err != nil {
+		return s.wrap(ctx, "create site", err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return s.wrap(ctx, "create site", err)
+	}
+	site.ID, site.Created = int(id), c.Created
+	return nil
+}
+
+// UpdateSite replaces site.ID; ErrNotFound when it does not exist. A zero
+// Created keeps the stored one.
+func (s *Store) UpdateSite(ctx context.Context, site analytics.Site) error {
+	op := fmt.Sprintf("update site %d", site.ID)
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	if err := validateSite(&site); err != nil {
+		return fmt.Errorf("mysqlstore: %s: %w", op, err)
+	}
+	q, args := siteUpdate, siteArgs(&site)
+	if site.Created.IsZero() {
+		q, args = siteUpdateKeep, args[:len(args)-1]
+	}
+	res, err := s.db.ExecContext(ctx, q, append(args, int64(site.ID))...)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	// clientFoundRows: matched rows, also when nothing changed.
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("mysqlstore: %s: %w", op, analytics.ErrNotFound)
+	}
+	return nil
+}
+
+// Goals returns the site's goals ordered by ID; ErrNotFound for an
+// unknown site. One query: the site LEFT JOIN its goals.
+func (s *Store) Goals(ctx context.Context, siteID int) ([]analytics.Goal, error) {
+	op := fmt.Sprintf("goals of site %d", siteID)
+	if err := s.enter(op); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT g.idgoal, g.name, g.match_attribute, g.pattern, g.pattern_type,
+		g.case_sensitive, g.allow_multiple, g.revenue
+		FROM site s LEFT JOIN goal g ON g.idsite = s.idsite WHERE s.idsite = ? ORDER BY g.idgoal`, int64(siteID))
+	if err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	defer rows.Close()
+	var goals []analytics.Goal
+	found := false
+	for rows.Next() {
+		found = true
+		var id sql.NullInt64
+		var name, match, pattern, ptype sql.NullString
+		var cs, am sql.NullBool
+		var rev sql.NullFloat64
+		if err := rows.Scan(&id, &name, &match, &pattern, &ptype, &cs, &am, &rev); err != nil {
+			return nil, s.wrap(ctx, op, err)
+		}
+		if !id.Valid {
+			continue
+		}
+		goals = append(goals, analytics.Goal{SiteID: siteID, ID: int(id.Int64), Name: name.String, Match: match.String,
+			Pattern: pattern.String, PatternType: ptype.String, CaseSensitive: cs.Bool, AllowMultiple: am.Bool, Revenue: rev.Float64})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("mysqlstore: %s: %w", op, analytics.ErrNotFound)
+	}
+	return goals, nil
+}
+
+// CreateGoal stores g with the next ID of its site (1, 2, …) and sets it
+// on g; ErrNotFound for an unknown site. It locks the site row, so
+// concurrent calls for one site get distinct IDs.
+func (s *Store) CreateGoal(ctx context.Context, g *analytics.Goal) error {
+	op := fmt.Sprintf("create goal of site %d", g.SiteID)
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	defer tx.Rollback()
+	var one int
+	err = tx.QueryRowContext(ctx, "SELECT 1 FROM site WHERE idsite = ? FOR UPDATE", int64(g.SiteID)).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("mysqlstore: %s: site %d: %w", op, g.SiteID, analytics.ErrNotFound)
+	}
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	var id int
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(idgoal), 0) + 1 FROM goal WHERE idsite = ?", int64(g.SiteID)).Scan(&id); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO goal ("+goalColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+		int64(g.SiteID), int64(id), g.Name, g.Match, g.Pattern, g.PatternType, boolInt(g.CaseSensitive), boolInt(g.AllowMultiple), g.Revenue); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	g.ID = id
+	return nil
+}
+
+// saltLen is the size of a daily salt.
+const saltLen = 32
+
+// DailySalt returns the salt of a site's day, creating a random one when
+// there is none; concurrent callers (and processes) get the same salt:
+// INSERT IGNORE keeps the first.
+func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, error) {
+	op := fmt.Sprintf("daily salt of site %d, %s", siteID, day)
+	if err := s.enter(op); err != nil {
+		return nil, err
+	}
+	if !validDay(day) {
+		return nil, fmt.Errorf("mysqlstore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	}
+	const get = "SELECT value FROM salt WHERE idsite = ? AND day = ?"
+	var salt []byte
+	err := s.db.QueryRowContext(ctx, get, int64(siteID), day).Scan(&salt)
+	if err == nil {
+		return salt, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, s.wrap(ctx, op, err)
+	}
+	fresh := make([]byte, saltLen)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("mysqlstore: %s: %w", op, err)
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO salt (idsite, day, value) VALUES (?, ?, ?)", int64(siteID), day, fresh); err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	if err := s.db.QueryRowContext(ctx, get, int64(siteID), day).Scan(&salt); err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	return salt, nil
+}
+
+// DeleteSaltsBefore deletes the salts of days before day (every site) and
+// reports how many it deleted.
+func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) {
+	op := "delete salts before " + day
+	if err := s.enter(op); err != nil {
+		return 0, err
+	}
+	if !validDay(day) {
+		return 0, fmt.Errorf("mysqlstore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	}
+	res, err := s.db.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
+	if err != nil {
+		return 0, s.wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(ctx, op, err)
+	}
+	return int(n), nil
+}
+
+// Invalidations returns the site days that WriteBatch marked for
+// re-archiving, ordered by site and day (storetest.InvalidationLister).
+func (s *Store) Invalidations(ctx context.Context) ([]analytics.SiteDay, error) {
+	if err := s.enter("invalidations"); err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT idsite, DATE_FORMAT(day, '%Y-%m-%d') FROM archive_invalidation ORDER BY idsite, day")
+	if err != nil {
+		return nil, s.wrap(ctx, "invalidations", err)
+	}
+	defer rows.Close()
+	var days []analytics.SiteDay
+	for rows.Next() {
+		var d analytics.SiteDay
+		if err := rows.Scan(&d.SiteID, &d.Day); err != nil {
+			return nil, s.wrap(ctx, "invalidations", err)
+		}
+		days = append(days, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "invalidations", err)
+	}
+	return days, nil
+}

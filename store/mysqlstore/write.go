@@ -1,0 +1,636 @@
+package mysqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+// Checkpoint returns the shard's last applied Position, zero if the shard
+// was never written.
+func (s *Store) Checkpoint(ctx context.Context, shard string) (analytics.Position, error) {
+	if err := s.enter("checkpoint"); err != nil {
+		return analytics.Position{}, err
+	}
+	var p analytics.Position
+	err := s.db.QueryRowContext(ctx, "SELECT hi, lo FROM shard_checkpoint WHERE shard = ?", text(shard)).Scan(&p.Hi, &p.Lo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return analytics.Position{}, nil
+	}
+	if err != nil {
+		return analytics.Position{}, s.wrap(ctx, "checkpoint "+shard, err)
+	}
+	return p, nil
+}
+
+// ReserveIDs reserves n consecutive IDs of kind with one autocommit
+// UPDATE (the row lock is held only for that statement) and returns the
+// first.
+func (s *Store) ReserveIDs(ctx context.Context, kind analytics.IDKind, n int) (int64, error) {
+	if err := s.enter("reserve ids"); err != nil {
+		return 0, err
+	}
+	if kind != analytics.IDVisit && kind != analytics.IDAction {
+		return 0, fmt.Errorf("mysqlstore: reserve ids: unknown kind %d: %w", kind, analytics.ErrInvalid)
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("mysqlstore: reserve ids: n = %d, want > 0: %w", n, analytics.ErrInvalid)
+	}
+	// LAST_INSERT_ID(expr) hands the new value back in the OK packet.
+	res, err := s.db.ExecContext(ctx, "UPDATE id_sequence SET next = LAST_INSERT_ID(next + ?) WHERE kind = ?", int64(n), int64(kind))
+	if err != nil {
+		return 0, s.wrap(ctx, "reserve ids", err)
+	}
+	end, err := res.LastInsertId()
+	if err != nil {
+		return 0, s.wrap(ctx, "reserve ids", err)
+	}
+	if m, _ := res.RowsAffected(); m != 1 {
+		return 0, fmt.Errorf("mysqlstore: reserve ids: no sequence row for kind %d: %w", kind, ErrSchema)
+	}
+	return end - int64(n), nil
+}
+
+// Internal errors that make WriteBatch try again.
+var (
+	// errEpoch: the dictionary epoch moved on (DeleteUnusedNames ran); the
+	// names are resolved again under the new one.
+	errEpoch = errors.New("dictionary epoch changed")
+	// errRace: another shard inserted the same order concurrently.
+	errRace = errors.New("a conversion was inserted concurrently")
+)
+
+// WriteBatch applies b in one transaction: it compares the shard
+// checkpoint with b.From and moves it to b.To (ErrConflict, writing
+// nothing, when they differ), upserts the visits, inserts the actions not
+// stored yet, the conversions that are not duplicates (replacing the open
+// cart of a visit) with their items, the invalidated days, and commits.
+//
+// Dictionary names new to the store are inserted before the transaction,
+// in autocommit, so that a batch never holds dictionary locks. Rows go in
+// multi-row statements: a batch costs about six round trips whatever its
+// size. A deadlock or lock-wait timeout is retried (Options.MaxRetries,
+// with jitter); a lost connection returns ErrUnavailable with nothing
+// written (the server rolls the transaction back); an invalid row fails
+// the batch with ErrInvalid before anything is sent.
+func (s *Store) WriteBatch(ctx context.Context, b *analytics.LogBatch) error {
+	if err := s.enter("write batch"); err != nil {
+		return err
+	}
+	op := "write batch " + b.Shard
+	p, err := newPlan(b)
+	if err != nil {
+		return fmt.Errorf("mysqlstore: %s: %w", op, err)
+	}
+	backoff := 5 * time.Millisecond
+	epochRetries, retries := 0, 0
+	for {
+		err := s.writeOnce(ctx, p)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, errEpoch) && epochRetries < 3:
+			epochRetries++
+			continue
+		case (isRetryableTx(err) || errors.Is(err, errRace)) && retries < s.opts.MaxRetries && ctx.Err() == nil:
+			d := backoff << retries
+			d = d/2 + rand.N(d/2+1)
+			retries++
+			s.log.Debug("retrying batch", "shard", b.Shard, "attempt", retries, "delay", d, "error", err)
+			t := time.NewTimer(d)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return s.wrap(ctx, op, ctx.Err())
+			case <-t.C:
+			}
+			continue
+		case errors.Is(err, errRace) || errors.Is(err, errEpoch):
+			return fmt.Errorf("mysqlstore: %s: %w: %w", op, analytics.ErrUnavailable, err)
+		}
+		return s.wrap(ctx, op, err)
+	}
+}
+
+// stage runs the test hook between statements.
+func (s *Store) stage(ctx context.Context, name string, tx *sql.Tx) error {
+	if s.hook == nil {
+		return nil
+	}
+	return s.hook(ctx, name, tx)
+}
+
+// writeOnce is one attempt of WriteBatch.
+func (s *Store) writeOnce(ctx context.Context, p *plan) error {
+	epoch, err := s.resolveNames(ctx, p.keys, p.ids)
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := s.moveCheckpoint(ctx, tx, p.b, epoch); err != nil {
+		return err
+	}
+	if err := s.stage(ctx, "checkpoint", tx); err != nil {
+		return err
+	}
+	w := &batchExec{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
+	if err := w.visits(); err != nil {
+		return err
+	}
+	if err := s.stage(ctx, "visits", tx); err != nil {
+		return err
+	}
+	if err := w.actions(); err != nil {
+		return err
+	}
+	if err := s.stage(ctx, "actions", tx); err != nil {
+		return err
+	}
+	if err := w.conversions(); err != nil {
+		return err
+	}
+	if err := s.stage(ctx, "conversions", tx); err != nil {
+		return err
+	}
+	if err := w.invalidations(); err != nil {
+		return err
+	}
+	if err := s.stage(ctx, "commit", tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// moveCheckpoint is the compare-and-set of the shard checkpoint, the first
+// statement of the transaction: it locks the shard row until COMMIT, so a
+// stale writer of the same shard waits and then fails.
+func (s *Store) moveCheckpoint(ctx context.Context, tx *sql.Tx, b *analytics.LogBatch, epoch uint64) error {
+	shard := text(b.Shard)
+	now := s.now().UTC()
+	res, err := tx.ExecContext(ctx, `UPDATE shard_checkpoint SET hi = ?, lo = ?, ts_updated = ?
+		WHERE shard = ? AND hi = ? AND lo = ? AND dict_epoch = ?`,
+		b.To.Hi, b.To.Lo, now, shard, b.From.Hi, b.From.Lo, epoch)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var cur analytics.Position
+	var curEpoch uint64
+	err = tx.QueryRowContext(ctx, "SELECT hi, lo, dict_epoch FROM shard_checkpoint WHERE shard = ?", shard).Scan(&cur.Hi, &cur.Lo, &curEpoch)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if !b.From.IsZero() {
+			return fmt.Errorf("checkpoint is %v, batch is from %v: %w", analytics.Position{}, b.From, analytics.ErrConflict)
+		}
+		// A new shard: its row takes the current epoch, read with a shared
+		// lock so that DeleteUnusedNames waits for this transaction.
+		var e uint64
+		if err := tx.QueryRowContext(ctx, "SELECT epoch FROM dict_epoch WHERE id = 1 LOCK IN SHARE MODE").Scan(&e); err != nil {
+			return err
+		}
+		if e != epoch {
+			s.names.reset(e)
+			return errEpoch
+		}
+		_, err := tx.ExecContext(ctx, "INSERT INTO shard_checkpoint (shard, hi, lo, dict_epoch, ts_updated) VALUES (?, ?, ?, ?, ?)",
+			shard, b.To.Hi, b.To.Lo, epoch, now)
+		if mysqlErr(err) == errDupEntry {
+			return fmt.Errorf("another writer created the checkpoint of the shard: %w", analytics.ErrConflict)
+		}
+		return err
+	case err != nil:
+		return err
+	case cur != b.From:
+		return fmt.Errorf("checkpoint is %v, batch is from %v: %w", cur, b.From, analytics.ErrConflict)
+	case curEpoch != epoch:
+		s.names.reset(curEpoch)
+		return errEpoch
+	}
+	return fmt.Errorf("checkpoint %v did not move: %w", cur, analytics.ErrConflict)
+}
+
+// ---------------------------------------------------------------------------
+// The plan: a validated batch with its dictionary names collected
+// ---------------------------------------------------------------------------
+
+// nameRef refers to a dictionary name of a plan: refNull (absent, NULL),
+// refEmpty (the empty string, id 0) or a slot of plan.keys.
+type nameRef int32
+
+const (
+	refNull  nameRef = -2
+	refEmpty nameRef = -1
+)
+
+type plan struct {
+	b    *analytics.LogBatch
+	keys []dictKey
+	slot map[dictKey]nameRef
+	ids  []uint32 // per slot, filled by resolveNames
+
+	visits  []planVisit
+	actions []planAction
+	// convs are the conversions to insert: goals and orders deduplicated
+	// within the batch (first wins), the last cart of each visit.
+	convs      []planConv
+	cartVisits []int64
+	inval      []analytics.SiteDay
+}
+
+type planVisit struct {
+	v    *analytics.Visit
+	dims any
+	refs [4]nameRef // entry url, entry title, exit url, exit title
+}
+
+// Slots of planAction.refs.
+const (
+	arURL = iota
+	arTitle
+	arPrevURL
+	arPrevTitle
+	arEventCategory
+	arEventAction
+	arEventName
+	arSearch
+	arContentName
+	arContentPiece
+	arContentTarget
+	arContentInteraction
+	arSKU
+	arProductName
+	arCat1  // … arCat1+4
+	arCount = arCat1 + MaxCategories
+)
+
+type planAction struct {
+	a     *analytics.Action
+	dims  any
+	parts int64
+	refs  [arCount]nameRef
+}
+
+type planConv struct {
+	c     *analytics.Conversion
+	url   nameRef
+	items []planItem
+}
+
+type planItem struct {
+	sku, name nameRef
+	cats      [MaxCategories]nameRef
+}
+
+// Bits of log_link_visit_action.parts.
+const (
+	partEvent = 1 << iota
+	partSearch
+	partContent
+	partProduct
+	partTiming
+)
+
+// ref returns the reference of a name, adding it to the plan.
+func (p *plan) ref(typ uint8, name string) (nameRef, error) {
+	if name == "" {
+		return refEmpty, nil
+	}
+	if len(name) > MaxNameLen {
+		return 0, invalid("%d bytes, longer than %d", len(name), MaxNameLen)
+	}
+	k := dictKey{typ, name}
+	if r, ok := p.slot[k]; ok {
+		return r, nil
+	}
+	r := nameRef(len(p.keys))
+	p.keys = append(p.keys, k)
+	p.slot[k] = r
+	return r, nil
+}
+
+// refs resolves several names; on error it says which field failed.
+func (p *plan) refs(out []nameRef, fields ...any) error {
+	for i := 0; i < len(fields); i += 3 {
+		field, typ, name := fields[i].(string), fields[i+1].(uint8), fields[i+2].(string)
+		r, err := p.ref(typ, name)
+		if err != nil {
+			return fmt.Errorf("%s: %w", field, err)
+		}
+		out[i/3] = r
+	}
+	return nil
+}
+
+func (p *plan) categories(list []string, out []nameRef) error {
+	if len(list) > MaxCategories {
+		return invalid("%d categories, more than %d", len(list), MaxCategories)
+	}
+	for i := range out {
+		out[i] = refNull
+	}
+	for i, c := range list {
+		r, err := p.ref(dictCategory, c)
+		if err != nil {
+			return fmt.Errorf("category %d: %w", i, err)
+		}
+		out[i] = r
+	}
+	return nil
+}
+
+// id returns the column value of a reference.
+func (p *plan) id(r nameRef) any {
+	switch r {
+	case refNull:
+		return nil
+	case refEmpty:
+		return int64(0)
+	}
+	return int64(p.ids[r])
+}
+
+// newPlan validates b and collects its names. Every check happens here,
+// before anything is sent.
+func newPlan(b *analytics.LogBatch) (*plan, error) {
+	if b.Shard == "" {
+		return nil, invalid("empty shard name")
+	}
+	if len(b.Shard) > lenShard {
+		return nil, invalid("shard name of %d bytes, longer than %d", len(b.Shard), lenShard)
+	}
+	if b.To.Less(b.From) {
+		return nil, invalid("To %v is before From %v", b.To, b.From)
+	}
+	p := &plan{b: b, slot: make(map[dictKey]nameRef)}
+	p.visits = make([]planVisit, len(b.Visits))
+	for i := range b.Visits {
+		if err := p.visit(&p.visits[i], &b.Visits[i]); err != nil {
+			return nil, fmt.Errorf("visit %d (id %d): %w", i, b.Visits[i].ID, err)
+		}
+	}
+	p.actions = make([]planAction, len(b.Actions))
+	for i := range b.Actions {
+		if err := p.action(&p.actions[i], &b.Actions[i]); err != nil {
+			return nil, fmt.Errorf("action %d (id %d): %w", i, b.Actions[i].ID, err)
+		}
+	}
+	if err := p.conversions(b.Conversions); err != nil {
+		return nil, err
+	}
+	for i, d := range b.Invalidated {
+		if d.SiteID <= 0 {
+			return nil, invalid("invalidated day %d: site id %d", i, d.SiteID)
+		}
+		if !validDay(d.Day) {
+			return nil, invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
+		}
+	}
+	// Sorted, so that writers of different shards lock shared rows in
+	// the same order.
+	p.inval = slices.Clone(b.Invalidated)
+	slices.SortFunc(p.inval, func(x, y analytics.SiteDay) int {
+		return cmp.Or(cmp.Compare(x.SiteID, y.SiteID), strings.Compare(x.Day, y.Day))
+	})
+	p.inval = slices.Compact(p.inval)
+	p.ids = make([]uint32, len(p.keys))
+	return p, nil
+}
+
+func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
+	pv.v = v
+	if v.ID <= 0 {
+		return invalid("id must be > 0")
+	}
+	if v.SiteID <= 0 {
+		return invalid("site id %d", v.SiteID)
+	}
+	for _, t := range []time.Time{v.FirstActionTime, v.LastActionTime} {
+		if err := checkTime(t); err != nil {
+			return invalid("%v", err)
+		}
+	}
+	c, l := &v.Client, &v.Location
+	checks := append(referrerChecks(&v.Referrer),
+		lengthCheck{"user id", v.UserID, lenUserID},
+		lengthCheck{"browser name", c.BrowserName, lenClient}, lengthCheck{"browser version", c.BrowserVersion, lenClient},
+		lengthCheck{"browser engine", c.BrowserEngine, lenClient}, lengthCheck{"os name", c.OSName, lenClient},
+		lengthCheck{"os version", c.OSVersion, lenClient}, lengthCheck{"device brand", c.DeviceBrand, lenClient},
+		lengthCheck{"device model", c.DeviceModel, lenClient}, lengthCheck{"resolution", c.Resolution, lenClient},
+		lengthCheck{"language", c.Lang, lenClient},
+		lengthCheck{"country", l.CountryCode, lenCountry}, lengthCheck{"region", l.RegionCode, lenRegion},
+		lengthCheck{"region name", l.RegionName, lenRegionName}, lengthCheck{"city", l.City, lenCity},
+		lengthCheck{"time zone", l.TimeZone, lenTimezone})
+	if err := checkLengths(checks...); err != nil {
+		return err
+	}
+	if err := p.refs(pv.refs[:],
+		"entry url", dictURL, v.EntryURL,
+		"entry title", dictTitle, v.EntryTitle,
+		"exit url", dictURL, v.ExitURL,
+		"exit title", dictTitle, v.ExitTitle); err != nil {
+		return err
+	}
+	dims, err := dimensionsJSON(v.Dimensions)
+	if err != nil {
+		return invalid("dimensions: %v", err)
+	}
+	pv.dims = dims
+	return nil
+}
+
+func (p *plan) action(pa *planAction, a *analytics.Action) error {
+	pa.a = a
+	if a.ID <= 0 {
+		return invalid("id must be > 0")
+	}
+	if a.VisitID <= 0 {
+		return invalid("visit id %d", a.VisitID)
+	}
+	if a.SiteID <= 0 {
+		return invalid("site id %d", a.SiteID)
+	}
+	if a.Type < analytics.ActionPageview || a.Type > analytics.ActionContentInteraction {
+		return invalid("unknown type %d", a.Type)
+	}
+	if err := checkTime(a.Time); err != nil {
+		return invalid("%v", err)
+	}
+	if err := checkLengths(lengthCheck{"page view id", a.PageViewID, lenPageViewID}); err != nil {
+		return err
+	}
+	for i := range pa.refs {
+		pa.refs[i] = refNull
+	}
+	urlType := dictURL
+	switch a.Type {
+	case analytics.ActionOutlink:
+		urlType = dictOutlink
+	case analytics.ActionDownload:
+		urlType = dictDownload
+	}
+	if err := p.refs(pa.refs[arURL:],
+		"url", urlType, a.URL,
+		"title", dictTitle, a.Title,
+		"previous url", dictURL, a.PrevURL,
+		"previous title", dictTitle, a.PrevTitle); err != nil {
+		return err
+	}
+	if e := a.Event; e != nil {
+		pa.parts |= partEvent
+		if err := p.refs(pa.refs[arEventCategory:],
+			"event category", dictEventCategory, e.Category,
+			"event action", dictEventAction, e.Action,
+			"event name", dictEventName, e.Name); err != nil {
+			return err
+		}
+	}
+	if sr := a.Search; sr != nil {
+		pa.parts |= partSearch
+		if err := p.refs(pa.refs[arSearch:], "search keyword", dictSearch, sr.Keyword); err != nil {
+			return err
+		}
+		if err := checkLengths(lengthCheck{"search category", sr.Category, lenSearchCat}); err != nil {
+			return err
+		}
+	}
+	if c := a.Content; c != nil {
+		pa.parts |= partContent
+		if err := p.refs(pa.refs[arContentName:],
+			"content name", dictContentName, c.Name,
+			"content piece", dictContentPiece, c.Piece,
+			"content target", dictContentTarget, c.Target,
+			"content interaction", dictContentInteraction, c.Interaction); err != nil {
+			return err
+		}
+	}
+	if pr := a.Product; pr != nil {
+		pa.parts |= partProduct
+		if err := p.refs(pa.refs[arSKU:],
+			"product sku", dictSKU, pr.SKU,
+			"product name", dictProductName, pr.Name); err != nil {
+			return err
+		}
+		if err := p.categories(pr.Categories, pa.refs[arCat1:arCat1+MaxCategories]); err != nil {
+			return fmt.Errorf("product: %w", err)
+		}
+	}
+	if a.Timing != nil {
+		pa.parts |= partTiming
+	}
+	dims, err := dimensionsJSON(a.Dimensions)
+	if err != nil {
+		return invalid("dimensions: %v", err)
+	}
+	pa.dims = dims
+	return nil
+}
+
+// convKey identifies a conversion for deduplication: orders by site and
+// order id, everything else by visit, goal and buster.
+type convKey struct {
+	order  bool
+	site   int
+	visit  int64
+	goal   int
+	buster int64
+	id     string
+}
+
+func keyOf(c *analytics.Conversion) convKey {
+	if c.GoalID == analytics.GoalEcommerceOrder {
+		return convKey{order: true, site: c.SiteID, id: c.OrderID}
+	}
+	return convKey{visit: c.VisitID, goal: c.GoalID, buster: c.Buster}
+}
+
+func (p *plan) conversions(list []analytics.Conversion) error {
+	seen := map[convKey]int{} // index in p.convs
+	for i := range list {
+		c := &list[i]
+		pc := planConv{c: c}
+		if err := p.conversion(&pc); err != nil {
+			return fmt.Errorf("conversion %d (visit %d, goal %d): %w", i, c.VisitID, c.GoalID, err)
+		}
+		k := keyOf(c)
+		j, dup := seen[k]
+		switch {
+		case dup && c.GoalID == analytics.GoalCart:
+			p.convs[j] = pc // the last cart of a visit wins
+		case dup:
+			// A later duplicate of the batch is left alone, as one of the store.
+		default:
+			seen[k] = len(p.convs)
+			p.convs = append(p.convs, pc)
+			if c.GoalID == analytics.GoalCart {
+				p.cartVisits = append(p.cartVisits, c.VisitID)
+			}
+		}
+	}
+	slices.Sort(p.cartVisits)
+	return nil
+}
+
+func (p *plan) conversion(pc *planConv) error {
+	c := pc.c
+	if c.VisitID <= 0 {
+		return invalid("visit id %d", c.VisitID)
+	}
+	if c.SiteID <= 0 {
+		return invalid("site id %d", c.SiteID)
+	}
+	if c.GoalID < analytics.GoalCart {
+		return invalid("goal id %d", c.GoalID)
+	}
+	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
+		return invalid("an ecommerce order needs an order id")
+	}
+	if err := checkTime(c.Time); err != nil {
+		return invalid("%v", err)
+	}
+	checks := append(referrerChecks(&c.Referrer),
+		lengthCheck{"order id", c.OrderID, lenOrderID}, lengthCheck{"country", c.CountryCode, lenCountry})
+	if err := checkLengths(checks...); err != nil {
+		return err
+	}
+	var url [1]nameRef
+	if err := p.refs(url[:], "url", dictURL, c.URL); err != nil {
+		return err
+	}
+	pc.url = url[0]
+	if len(c.Items) > 65535 {
+		return invalid("%d items, more than 65535", len(c.Items))
+	}
+	pc.items = make([]planItem, len(c.Items))
+	for i := range c.Items {
+		it, pi := &c.Items[i], &pc.items[i]
+		var r [2]nameRef
+		if err := p.refs(r[:], "sku", dictSKU, it.SKU, "name", dictProductName, it.Name); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+		pi.sku, pi.name = r[0], r[1]
+		if err := p.categories(it.Categories, pi.cats[:]); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// validDay reports whether d is a "2006-01-02" date.
+func validDay(d string) bool {
+	t, err := time.Parse(time.DateOnly, d)
+	return err == nil && t.Format(time.DateOnly) == d
+}
