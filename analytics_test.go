@@ -154,3 +154,18 @@ func TestToggle(t *testing.T) {
 		t.Error("Toggle.Resolve")
 	}
 }
+
+func TestShardKeyAllocs(t *testing.T) {
+	id, _ := analytics.ParseVisitorID("1111111111111111")
+	hits := []analytics.Hit{
+		{SiteID: 1234, IP: netip.MustParseAddr("192.0.2.1"), UserAgent: "UA"},
+		{SiteID: 1234, CID: id},
+		{SiteID: 1234, CookieID: id},
+		{SiteID: 1234, UserID: "bob"},
+	}
+	for i := range hits {
+		if n := testing.AllocsPerRun(100, func() { hits[i].ShardKey() }); n != 0 {
+			t.Errorf("hit %d: ShardKey allocates %v times", i, n)
+		}
+	}
+}
