@@ -293,6 +293,7 @@ func TestHandlerBulkObjectValues(t *testing.T) {
 	h1.Dimensions = []analytics.Dimension{{ID: 4, Value: "12"}}
 	h2 := baseHit(analytics.KindCartUpdate)
 	h2.Revenue = 7.5
+	h2.Flags |= analytics.FlagRevenue
 	h2.Order = &analytics.Order{Revenue: 7.5, Items: []analytics.Item{{SKU: "S", Name: "n", Categories: []string{"a"}, Price: 2.5, Quantity: 3}}}
 	checkHits(t, []analytics.Hit{h1, h2}, e.queue.hits())
 }

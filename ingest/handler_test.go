@@ -191,7 +191,9 @@ func handlerKindCases() []handlerKindCase {
 		{name: "search beats download", q: "idsite=1&rec=1&search=a&download=b",
 			want: h(analytics.KindSiteSearch, func(x *analytics.Hit) { x.Search = &analytics.Search{Keyword: "a", Count: -1} })},
 		{name: "goal", q: "idsite=1&rec=1&idgoal=3&revenue=9.99",
-			want: h(analytics.KindGoal, func(x *analytics.Hit) { x.GoalID = 3; x.Revenue = 9.99 })},
+			want: h(analytics.KindGoal, func(x *analytics.Hit) { x.GoalID = 3; x.Revenue = 9.99; x.Flags |= analytics.FlagRevenue })},
+		{name: "goal with explicit zero revenue", q: "idsite=1&rec=1&idgoal=3&revenue=0",
+			want: h(analytics.KindGoal, func(x *analytics.Hit) { x.GoalID = 3; x.Flags |= analytics.FlagRevenue })},
 		{name: "goal beats event", q: "idsite=1&rec=1&idgoal=2&e_c=a&e_a=b",
 			want: h(analytics.KindGoal, func(x *analytics.Hit) { x.GoalID = 2 })},
 		{name: "negative or bad idgoal is no goal", q: "idsite=1&rec=1&idgoal=-1&revenue=abc",
@@ -200,6 +202,7 @@ func handlerKindCases() []handlerKindCase {
 			q: "idsite=1&rec=1&idgoal=0&ec_id=A-1&revenue=30.5&ec_st=25&ec_tx=3.5&ec_sh=2&ec_dt=1%2C5&ec_items=" + enc(items),
 			want: h(analytics.KindEcommerceOrder, func(x *analytics.Hit) {
 				x.Revenue = 30.5
+				x.Flags |= analytics.FlagRevenue
 				x.Order = &analytics.Order{OrderID: "A-1", Revenue: 30.5, Subtotal: 25, Tax: 3.5, Shipping: 2, Discount: 1.5,
 					Items: []analytics.Item{
 						{SKU: "SKU1", Name: "Shirt", Categories: []string{"Clothes"}, Price: 12.5, Quantity: 2},
@@ -211,6 +214,7 @@ func handlerKindCases() []handlerKindCase {
 		{name: "cart update", q: "idsite=1&rec=1&idgoal=0&revenue=17.5&ec_items=" + enc(`[["SKU1","Shirt","",12.5,1]]`),
 			want: h(analytics.KindCartUpdate, func(x *analytics.Hit) {
 				x.Revenue = 17.5
+				x.Flags |= analytics.FlagRevenue
 				x.Order = &analytics.Order{Revenue: 17.5, Items: []analytics.Item{{SKU: "SKU1", Name: "Shirt", Price: 12.5, Quantity: 1}}}
 			})},
 		{name: "cart update with malformed items", q: "idsite=1&rec=1&idgoal=0&ec_items=%5B%5B",

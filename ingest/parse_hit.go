@@ -179,7 +179,10 @@ func (h *Handler) parseHit(p *parseParams, env *parseEnv, hit *analytics.Hit) (e
 	ec, ea := strings.TrimSpace(v[parseEC]), strings.TrimSpace(v[parseEA])
 	cn := strings.TrimSpace(v[parseCN])
 	search := strings.TrimSpace(v[parseSearch])
-	revenue, _ := parseFloat(v[parseRevenue]) // goals and ecommerce only
+	revenue, hasRevenue := parseFloat(v[parseRevenue]) // goals and ecommerce only
+	if hasRevenue {
+		hit.Flags |= analytics.FlagRevenue
+	}
 	switch {
 	case parseFlag(v[parsePing]):
 		hit.Kind = analytics.KindPing
