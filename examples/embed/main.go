@@ -3,11 +3,13 @@
 //   - the Matomo-compatible tracking endpoint and tracker JS mounted at
 //     /analytics/ of the application's own mux, so pages can use the usual
 //     snippet with u="/analytics/";
+//
 //   - the Pageviews middleware, which records server-side page views of the
 //     pages it wraps with no JavaScript at all (here: /docs/);
+//
 //   - the worker running in the same process, on the embedded defaults.
 //
-//	go run ./examples/embed -addr 127.0.0.1:8090
+//     go run ./examples/embed -addr 127.0.0.1:8090
 //
 // Then open http://127.0.0.1:8090/ and http://127.0.0.1:8090/docs/ and see
 // the visits with `go run ./cmd/footfall live --data ./footfall-embed`.
