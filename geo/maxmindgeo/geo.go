@@ -119,15 +119,16 @@ type database struct {
 
 	// cache holds decoded records by their offset in the data section:
 	// many addresses share a record (every network of a city), and one
-	// visitor's hits repeat an address. Direct-mapped, lock-free: an entry
-	// is immutable once published and a colliding record simply replaces
-	// it. It lives and dies with this database, so a reload cannot serve a
-	// stale entry. nil disables it (benchmarks of the decoder).
+	// visitor's hits repeat an address. Two-way set-associative and
+	// lock-free: an entry is immutable once published; a new record takes
+	// an empty way of its set, else replaces one. It lives and dies with
+	// this database, so a reload cannot serve a stale entry. nil disables
+	// it (benchmarks of the decoder).
 	cache []atomic.Pointer[cached]
 }
 
-// cacheBits sets the record cache to 8192 entries per database (64 KiB of
-// slots, about 1.5 MiB when full).
+// cacheBits sets the record cache to 2^13 sets of 2 ways: 16384 records per
+// database, 128 KiB of slots and about 2.5 MiB of records when full.
 const cacheBits = 13
 
 // cached is a decoded record and its offset.
@@ -199,8 +200,8 @@ func Open(path string, opts Options) (*Geo, error) {
 // Close, Lookup fails with analytics.ErrClosed.
 //
 // Lookup reads memory only. Decoded records are cached by their place in
-// the file (8192 per database), so repeated addresses, and addresses of
-// the same network or place, skip the decoding and do not allocate.
+// the file (up to 16384 per database), so repeated addresses, and addresses
+// of the same network or place, skip the decoding and do not allocate.
 func (g *Geo) Lookup(ip netip.Addr) (analytics.Location, error) {
 	db := g.db.Load()
 	if db == nil {
@@ -226,19 +227,34 @@ func (db *database) lookup(ip netip.Addr) (analytics.Location, error) {
 		return analytics.Location{}, nil
 	}
 	off := res.Offset()
-	var slot *atomic.Pointer[cached]
+	var set []atomic.Pointer[cached]
+	var w0, w1 *cached
 	if db.cache != nil {
-		slot = &db.cache[uint64(off)*0x9e3779b97f4a7c15>>(64-cacheBits)]
-		if e := slot.Load(); e != nil && e.off == off {
-			return e.rec.loc, nil
+		h := uint64(off) * 0x9e3779b97f4a7c15 >> (64 - cacheBits) // Fibonacci hashing
+		set = db.cache[2*h : 2*h+2]
+		if w0 = set[0].Load(); w0 != nil && w0.off == off {
+			return w0.rec.loc, nil
+		}
+		if w1 = set[1].Load(); w1 != nil && w1.off == off {
+			return w1.rec.loc, nil
 		}
 	}
 	e := &cached{off: off, rec: record{layout: db.layout, lang: db.lang}}
 	if err := res.Decode(&e.rec); err != nil {
 		return analytics.Location{}, fmt.Errorf("maxmindgeo: lookup %s: %w: %w", ip, err, analytics.ErrInvalid)
 	}
-	if slot != nil {
-		slot.Store(e)
+	if set != nil {
+		// An empty way first; when both are taken, the offset's low bit
+		// picks the victim, so two records that keep missing each other
+		// out of one way can settle in both.
+		switch {
+		case w0 == nil:
+			set[0].Store(e)
+		case w1 == nil:
+			set[1].Store(e)
+		default:
+			set[(off>>1)&1].Store(e)
+		}
 	}
 	return e.rec.loc, nil
 }
@@ -444,7 +460,7 @@ func load(path string, opts *Options) (db *database, stamp fileStamp, err error)
 		layout: layout,
 		lang:   opts.Language,
 		ipv4:   md.IPVersion == 4,
-		cache:  make([]atomic.Pointer[cached], 1<<cacheBits),
+		cache:  make([]atomic.Pointer[cached], 2<<cacheBits),
 		meta: Metadata{
 			Path:         path,
 			DatabaseType: md.DatabaseType,

@@ -590,7 +590,7 @@ func TestRunStopsOnClose(t *testing.T) {
 // first or repeated, in any order and from several goroutines, gives the
 // record of its own network, never a colliding one.
 func TestRecordCache(t *testing.T) {
-	const n = 2 << cacheBits // two records per slot on average
+	const n = 3 << cacheBits // three records per two-way set on average
 	var entries []entry
 	for i := range n {
 		entries = append(entries, entry{
