@@ -20,7 +20,6 @@ type shardState struct {
 	n       int
 	lease   string    // lease value while held, else ""
 	renewed time.Time // last successful acquire or renew (local clock)
-	cursor  string    // ">" (new entries) or the history cursor ("0" = from the start)
 	idle    bool      // the last read found nothing
 	bound   string    // the newest entry ID when idle
 	busy    bool      // a Receive or a release is talking to Redis about it
@@ -94,7 +93,7 @@ func (q *Queue) consumer(ctx context.Context) (*consumer, error) {
 		done:       make(chan struct{}),
 	}
 	for n := range q.keys.streams {
-		c.shards = append(c.shards, &shardState{n: n, cursor: "0"})
+		c.shards = append(c.shards, &shardState{n: n})
 	}
 	if err := c.tick(ctx); err != nil {
 		return nil, err
@@ -144,9 +143,9 @@ func (c *consumer) receive(ctx context.Context, limit int) (*analytics.Delivery,
 		}
 		if sh := c.pick(); sh != nil {
 			sh.busy = true
-			lease, cursor := sh.lease, sh.cursor
+			lease := sh.lease
 			c.mu.Unlock()
-			d, err := c.read(ctx, sh, lease, cursor, limit)
+			d, err := c.read(ctx, sh, lease, limit)
 			if d != nil || err != nil {
 				return d, err
 			}
@@ -215,7 +214,6 @@ func (c *consumer) expire(now time.Time) {
 		c.log.Warn("delivery not settled within the ack timeout; delivering again",
 			"shard", d.d.Shard, "hits", len(d.d.Hits), "ack_timeout", c.q.opts.AckTimeout)
 		c.forget(d)
-		d.sh.cursor = "0"
 		d.sh.idle = false
 		c.broadcast()
 	}
@@ -243,16 +241,16 @@ func (c *consumer) lose(sh *shardState) {
 }
 
 func (c *consumer) reset(sh *shardState) {
-	*sh = shardState{n: sh.n, cursor: "0", busy: sh.busy}
+	*sh = shardState{n: sh.n, busy: sh.busy}
 }
 
 // read runs the read script on a shard marked busy and turns its answer
 // into a delivery (nil when there was nothing to deliver).
-func (c *consumer) read(ctx context.Context, sh *shardState, lease, cursor string, max int) (*analytics.Delivery, error) {
+func (c *consumer) read(ctx context.Context, sh *shardState, lease string, max int) (*analytics.Delivery, error) {
 	q := c.q
 	keys := []string{q.keys.leases[sh.n], q.keys.streams[sh.n], q.keys.inflight}
 	run := func() ([]any, error) {
-		return scriptRead.Run(ctx, q.rdb, keys, lease, group, owner, max, cursor, q.opts.DeadLetterAfter, sh.n).Slice()
+		return scriptRead.Run(ctx, q.rdb, keys, lease, group, owner, max, q.opts.DeadLetterAfter, sh.n).Slice()
 	}
 	res, err := run()
 	if isNoGroup(err) {
@@ -280,22 +278,14 @@ func (c *consumer) read(ctx context.Context, sh *shardState, lease, cursor strin
 	case 0:
 		sh.idle = true
 		sh.bound, _ = res[1].(string)
-		sh.cursor = ">"
 		c.broadcast()
 		c.mu.Unlock()
 		return nil, nil
-	case 2: // history entries that were deleted: skipped
-		sh.cursor, _ = res[1].(string)
+	case 2: // pending entries that were deleted: acknowledged, skipped
 		c.mu.Unlock()
 		return nil, nil
 	}
 	attempt, _ := res[1].(int64)
-	hist, _ := res[2].(int64)
-	if hist == 1 {
-		sh.cursor, _ = res[3].(string)
-	} else {
-		sh.cursor = ">"
-	}
 	d := &analytics.Delivery{Shard: q.keys.shardName[sh.n], Attempt: int(attempt), Acker: acker{c}}
 	del := &delivery{d: d, sh: sh, lease: lease, deadline: time.Now().Add(q.opts.AckTimeout)}
 	var corrupt []any
@@ -359,7 +349,7 @@ func (c *consumer) settle(d *analytics.Delivery, what string) (*delivery, error)
 
 // settled finishes settling: on a lost lease the delivery and the shard
 // are dropped; on success the delivery is dropped and the shard freed.
-func (c *consumer) settled(ctx context.Context, del *delivery, res int64, err error, what string, after func(*shardState)) error {
+func (c *consumer) settled(ctx context.Context, del *delivery, res int64, err error, what string) error {
 	c.mu.Lock()
 	sh := del.sh
 	if err != nil {
@@ -376,7 +366,6 @@ func (c *consumer) settled(ctx context.Context, del *delivery, res int64, err er
 		return fmt.Errorf("redisqueue: %s: lease of %s lost: %w", what, del.d.Shard, analytics.ErrConflict)
 	}
 	if sh.lease == del.lease {
-		after(sh)
 		sh.idle = false
 	}
 	var rel []*shardState
@@ -405,7 +394,7 @@ func (c *consumer) ack(ctx context.Context, d *analytics.Delivery) error {
 		args = append(args, id)
 	}
 	res, err := scriptAck.Run(ctx, q.rdb, []string{q.keys.leases[n], q.keys.streams[n], q.keys.inflight}, args...).Int64()
-	return c.settled(ctx, del, res, err, "ack", func(*shardState) {})
+	return c.settled(ctx, del, res, err, "ack")
 }
 
 func (c *consumer) nack(ctx context.Context, d *analytics.Delivery, cause error) error {
@@ -419,7 +408,7 @@ func (c *consumer) nack(ctx context.Context, d *analytics.Delivery, cause error)
 	if err == nil && res != -1 {
 		c.log.Debug("delivery given back", "shard", d.Shard, "hits", len(d.Hits), "attempt", d.Attempt, "cause", cause)
 	}
-	return c.settled(ctx, del, res, err, "nack", func(sh *shardState) { sh.cursor = "0" })
+	return c.settled(ctx, del, res, err, "nack")
 }
 
 // takeIdle marks busy and returns the held shards that were found empty
@@ -666,7 +655,7 @@ func (c *consumer) acquire(ctx context.Context, free []int, need int) error {
 			continue
 		}
 		busy := sh.busy
-		*sh = shardState{n: n, lease: v, renewed: time.Now(), cursor: "0", busy: busy}
+		*sh = shardState{n: n, lease: v, renewed: time.Now(), busy: busy}
 		c.log.Debug("acquired a shard", "shard", q.keys.shardName[n], "lease", v)
 		c.broadcast()
 		c.mu.Unlock()

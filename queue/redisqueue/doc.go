@@ -25,9 +25,11 @@
 //
 // Concurrent Enqueue calls share round trips: a batching goroutine
 // collects requests while earlier round trips are in flight (at most 4)
-// and writes each batch as one MULTI/EXEC of XADDs (no MAXLEN: unconsumed
-// hits are never trimmed), which also records the round trip in the
-// producer's dedup set. Each caller waits for its own batch. Above the
+// and writes each batch with one script call that XADDs every entry (no
+// MAXLEN: unconsumed hits are never trimmed) and records the round trip in
+// the producer's dedup set — unless that set already has it, so a go-redis
+// retry after a lost reply cannot add a batch twice. Each caller waits for
+// its own batch. Above the
 // MaxMemory mark Enqueue fails with ErrUnavailable at once so that ingest
 // spools to disk (package spool).
 //
@@ -55,11 +57,12 @@
 //
 // Receive hands out a batch of one held shard at a time (round-robin over
 // the shards with data), with at most one outstanding Delivery per shard
-// in the process. A newly acquired shard, and a shard whose delivery was
-// nacked or timed out (AckTimeout), is read from its PEL first — the hits
-// a dead worker never acknowledged, in ID order, with their original
-// Positions and Attempt = delivery count — before new entries (XREADGROUP
-// ">"). Idle shards are waited on with XREAD BLOCK (BlockTimeout) from one
+// in the process. Since a shard is only read while it has no outstanding
+// delivery, everything in its PEL is due again — nacked, timed out
+// (AckTimeout), held by a dead worker, or taken by a read whose reply was
+// lost — so every read drains the PEL first, from its start, in ID order,
+// with the original Positions and Attempt = delivery count, before new
+// entries (XREADGROUP ">"). Idle shards are waited on with XREAD BLOCK (BlockTimeout) from one
 // goroutine, so Receive honours its context at once. Ack is XACK + XDEL
 // (the stream holds only unacknowledged hits, so XLEN is the depth); Nack
 // leaves the entries pending.

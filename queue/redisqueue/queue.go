@@ -375,8 +375,8 @@ type enqBatch struct {
 	n    int
 }
 
-// Enqueue adds hits, grouped with concurrent callers into one MULTI/EXEC
-// round trip (all or none of a round trip is applied). It returns when
+// Enqueue adds hits, grouped with concurrent callers into one round trip
+// (a script: all or none of a round trip is applied, and only once). It returns when
 // that round trip is done. An error of type *EnqueueError means the
 // outcome is unknown; ErrUnavailable without it means nothing was
 // accepted (Redis unreachable before sending, or above MaxMemory).
@@ -527,8 +527,7 @@ func (q *Queue) runBatcher() {
 	}
 }
 
-// flush writes one batch in a MULTI/EXEC transaction that also records
-// the round trip in the producer's dedup set.
+// flush writes one batch.
 func (q *Queue) flush(b *enqBatch) {
 	defer func() { <-q.slots }()
 	ctx, cancel := context.WithTimeout(context.Background(), roundTripTimeout)
@@ -539,24 +538,15 @@ func (q *Queue) flush(b *enqBatch) {
 	}
 }
 
+// writeBatch adds a batch's entries with the enqueue script, which also
+// records the round trip in the producer's dedup set and makes a client
+// retry after a lost reply harmless.
 func (q *Queue) writeBatch(ctx context.Context, b *enqBatch) error {
 	if err := q.checkMemory(ctx); err != nil {
 		return err
 	}
-	pk := q.keys.producer(q.producer)
-	_, err := q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, r := range b.reqs {
-			for _, e := range r.entries {
-				p.XAdd(ctx, &redis.XAddArgs{Stream: q.keys.streams[e.shard], ID: "*", Values: []any{field, e.b}})
-			}
-		}
-		p.ZAdd(ctx, pk, redis.Z{Score: float64(b.seq), Member: b.seq})
-		if b.seq%64 == 1 {
-			p.ZRemRangeByRank(ctx, pk, 0, -dedupKeep-1)
-			p.PExpire(ctx, pk, q.opts.DedupTTL)
-		}
-		return nil
-	})
+	keys, args := q.entryArgs([]string{q.keys.producer(q.producer)}, []any{b.seq, dedupKeep, q.opts.DedupTTL.Milliseconds()}, b.reqs)
+	err := scriptEnqueue.Run(ctx, q.rdb, keys, args...).Err()
 	if err == nil {
 		return nil
 	}
@@ -564,6 +554,24 @@ func (q *Queue) writeBatch(ctx context.Context, b *enqBatch) error {
 		return wrapErr("enqueue", err)
 	}
 	return &EnqueueError{Token: q.token(b.seq), Err: wrapErr("enqueue", err)}
+}
+
+// entryArgs appends the streams of the requests' entries to keys (each
+// once) and (key index, bytes) pairs to args.
+func (q *Queue) entryArgs(keys []string, args []any, reqs []*enqReq) ([]string, []any) {
+	index := map[int]int{}
+	for _, r := range reqs {
+		for _, e := range r.entries {
+			i, ok := index[e.shard]
+			if !ok {
+				keys = append(keys, q.keys.streams[e.shard])
+				i = len(keys) // Lua indexes from 1
+				index[e.shard] = i
+			}
+			args = append(args, i, e.b)
+		}
+	}
+	return keys, args
 }
 
 // notSent reports errors that happen before a command reaches Redis.

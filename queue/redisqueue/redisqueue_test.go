@@ -541,3 +541,43 @@ func TestStatsOwnerAndBytes(t *testing.T) {
 	}
 	d.Ack(t.Context())
 }
+
+// TestRetriesAreHarmless: a client retry of an enqueue round trip whose
+// reply was lost does not add the hits twice, and entries taken by a read
+// whose reply was lost are delivered first by the next read.
+func TestRetriesAreHarmless(t *testing.T) {
+	c := testClient(t)
+	p := testPrefix(t, c)
+	q := newQ(t, c, p, Options{Shards: 1})
+	r := &enqReq{entries: q.encode(vhits(1, 0, 3)), done: make(chan error, 1)}
+	batch := &enqBatch{seq: q.seq.Add(1), reqs: []*enqReq{r}, n: 3}
+	for range 2 {
+		if err := q.writeBatch(t.Context(), batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, _ := c.XLen(t.Context(), p+":s:0").Result(); n != 3 {
+		t.Fatalf("stream length %d after a repeated round trip, want 3", n)
+	}
+	if err := q.Enqueue(t.Context(), vhits(1, 3, 2)); err != nil {
+		t.Fatal(err)
+	}
+	d := mustReceive(t, q, 2) // takes the lease; settle it to read again
+	if err := d.Nack(t.Context(), nil); err != nil {
+		t.Fatal(err)
+	}
+	// A read whose reply never arrived: its entries sit in the PEL.
+	lease, _ := c.Get(t.Context(), p+":lease:0").Result()
+	if err := scriptRead.Run(t.Context(), c, []string{p + ":lease:0", p + ":s:0", p + ":inflight"}, lease, group, owner, 4, 5, 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for len(got) < 5 {
+		d := mustReceive(t, q, 2)
+		got = append(got, tags(d)...)
+		d.Ack(t.Context())
+	}
+	if fmt.Sprint(got) != "[1:0 1:1 1:2 1:3 1:4]" {
+		t.Errorf("delivered %v, want every hit once, in order", got)
+	}
+}

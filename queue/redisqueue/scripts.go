@@ -81,36 +81,64 @@ redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[2]) * 4)
 return redis.call('ZCARD', KEYS[1])
 `)
 
+// enqueue: KEYS producer set, streams…; ARGV round trip seq, entries
+// kept, ttl ms, then (stream index in KEYS, encoded hit) pairs. Adds the
+// entries unless the round trip was applied before (a client retry after a
+// lost reply), and records it. Returns 1, or 0 when already applied.
+var scriptEnqueue = redis.NewScript(`
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+for i = 4, #ARGV, 2 do
+  redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', 'h', ARGV[i + 1])
+end
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[1])
+if tonumber(ARGV[1]) % 64 == 1 then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, -tonumber(ARGV[2]) - 1)
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+`)
+
+// enqueueSpooled: KEYS spool cursor, streams…; ARGV the batch's highest
+// record seq, ttl ms, then (stream index, encoded hit) pairs. Adds the
+// entries unless the cursor already covers the batch, and moves the
+// cursor. Returns 1, or 0 when already applied.
+var scriptEnqueueSpooled = redis.NewScript(`
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if cur >= tonumber(ARGV[1]) then return 0 end
+for i = 3, #ARGV, 2 do
+  redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', 'h', ARGV[i + 1])
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`)
+
 // read: KEYS lease, stream, inflight; ARGV value, group, consumer, count,
-// cursor ('>' = new entries, else history after that ID; '0' = from the
-// start), isolate-after, shard.
+// isolate-after, shard.
 //
-// History is the group's pending list: entries delivered and neither
-// acknowledged nor dead-lettered (nacked, timed out, or held by a dead
-// consumer). They come before new entries, in ID order. When the first
-// of them has been delivered isolate-after times it is returned alone.
+// The caller has no outstanding delivery of the shard, so every entry in
+// the shard's pending list (PEL) is due again: nacked, timed out, held by
+// a dead consumer, or read by a call whose reply was lost. The PEL is
+// therefore always read first, from its start, in ID order; new entries
+// (">") only when it is empty. When the first pending entry has been
+// delivered isolate-after times it is returned alone.
 //
 // Returns {-1} when the lease is lost; {0, newest ID} when there is
-// nothing to deliver; else {1, attempt, history (1/0), last ID, id, value,
-// id, value, …} with deleted pending entries acknowledged and skipped.
+// nothing to deliver; {2} when only deleted pending entries were found
+// (acknowledged now); else {1, attempt, history (1/0), last ID, id,
+// value, id, value, …}.
 var scriptRead = redis.NewScript(`
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return {-1} end
 local n = tonumber(ARGV[4])
-local cursor = ARGV[5]
 local attempt = 1
 local hist = 0
 local res = false
-if cursor ~= '>' then
-  local start = '-'
-  if cursor ~= '0' then start = '(' .. cursor end
-  local p = redis.call('XPENDING', KEYS[2], ARGV[2], start, '+', 1, ARGV[3])
-  if #p > 0 then
-    local count = tonumber(p[1][4])
-    attempt = count + 1
-    if count >= tonumber(ARGV[6]) then n = 1 end
-    hist = 1
-    res = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', n, 'STREAMS', KEYS[2], cursor)
-  end
+local p = redis.call('XPENDING', KEYS[2], ARGV[2], '-', '+', 1, ARGV[3])
+if #p > 0 then
+  local count = tonumber(p[1][4])
+  attempt = count + 1
+  if count >= tonumber(ARGV[5]) then n = 1 end
+  hist = 1
+  res = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', n, 'STREAMS', KEYS[2], '0')
 end
 if hist == 0 then
   res = redis.call('XREADGROUP', 'GROUP', ARGV[2], ARGV[3], 'COUNT', n, 'STREAMS', KEYS[2], '>')
@@ -139,11 +167,11 @@ if #gone > 0 then
   redis.call('XDEL', KEYS[2], unpack(gone))
 end
 if #out > 4 then
-  redis.call('HSET', KEYS[3], ARGV[7], (#out - 4) / 2)
+  redis.call('HSET', KEYS[3], ARGV[6], (#out - 4) / 2)
   return out
 end
 if hist == 1 then
-  return {2, out[4]}
+  return {2}
 end
 local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
 if #last > 0 then return {0, last[1][1]} end

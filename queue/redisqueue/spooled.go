@@ -26,10 +26,12 @@ var (
 // or below the spool's Seq (already replayed: a crash came between the
 // accept and the segment's deletion) and the records whose Token names a
 // round trip that succeeded (the Enqueue that failed and spooled them had
-// in fact been applied), and in one MULTI/EXEC enqueues the rest and
-// stores the batch's highest Seq. A record whose token can no longer be
+// in fact been applied), and atomically enqueues the rest and stores the
+// batch's highest Seq. A record whose token can no longer be
 // checked (older than the 10 000 remembered) is enqueued and logged: a
-// possible duplicate rather than a possible loss.
+// possible duplicate rather than a possible loss. The enqueue is a script
+// that re-checks the spool's Seq, so a client retry after a lost reply
+// does not add the batch twice.
 func (q *Queue) EnqueueSpooled(ctx context.Context, b spool.Batch) error {
 	if q.isClosed() {
 		return fmt.Errorf("redisqueue: enqueue spooled: %w", analytics.ErrClosed)
@@ -104,19 +106,16 @@ func (q *Queue) EnqueueSpooled(ctx context.Context, b spool.Batch) error {
 	if skipped > 0 {
 		q.opts.Logger.Named("redisqueue").Info("spool replay: skipped hits already accepted", "spool", b.Spool, "hits", skipped)
 	}
+	if last == done {
+		return nil
+	}
 	if len(entries) > 0 {
 		if err := q.checkMemory(ctx); err != nil {
 			return err
 		}
 	}
-	_, err = q.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		for _, e := range entries {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: q.keys.streams[e.shard], ID: "*", Values: []any{field, e.b}})
-		}
-		p.Set(ctx, cursorKey, strconv.FormatUint(last, 10), q.opts.DedupTTL)
-		return nil
-	})
-	if err != nil {
+	keys, args := q.entryArgs([]string{cursorKey}, []any{last, q.opts.DedupTTL.Milliseconds()}, []*enqReq{{entries: entries}})
+	if err := scriptEnqueueSpooled.Run(ctx, q.rdb, keys, args...).Err(); err != nil {
 		return wrapErr("enqueue spooled", err)
 	}
 	return nil
