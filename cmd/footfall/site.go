@@ -254,7 +254,7 @@ func siteUpdate(ctx context.Context, e *env, args []string) error {
 	var f siteFields
 	fs := newFlagSet(e, "site update", &cf)
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, idLast(args)); err != nil {
 		return err
 	}
 	id, err := siteIDArg(fs)
@@ -278,6 +278,15 @@ func siteUpdate(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "site %d %q updated\n", s.ID, s.Name)
 	return nil
+}
+
+// idLast moves a leading site id behind the flags, so both
+// `site show 1 --json` and `site show --json 1` work.
+func idLast(args []string) []string {
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return append(append([]string(nil), args[1:]...), args[0])
+	}
+	return args
 }
 
 func siteIDArg(fs *flag.FlagSet) (int, error) {
@@ -335,7 +344,7 @@ func siteShow(ctx context.Context, e *env, args []string) error {
 	var cf configFlags
 	fs := newFlagSet(e, "site show", &cf)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(fs, idLast(args)); err != nil {
 		return err
 	}
 	id, err := siteIDArg(fs)
