@@ -1,0 +1,358 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/footfall/analytics"
+)
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanVisit(sc scanner, v *analytics.Visit) error {
+	var (
+		visitor, config, ip []byte
+		profilable          int64
+		first, last         int64
+		converted           int64
+		refType, devType    int64
+		plugins             int64
+		lat, lon            sql.NullFloat64
+		dims                sql.NullString
+	)
+	r, c, l := &v.Referrer, &v.Client, &v.Location
+	err := sc.Scan(
+		&v.ID, &v.SiteID, &visitor, &config, &v.UserID, &profilable,
+		&first, &last, &v.TotalTime, &v.LocalTime,
+		&v.Actions, &v.Interactions, &v.Searches, &v.Events, &v.Pageviews,
+		&v.VisitCount, &v.Returning, &v.SecondsSinceFirst, &v.SecondsSinceLast, &v.SecondsSinceOrder,
+		&converted, &v.GoalBuyer,
+		&v.EntryURL, &v.EntryTitle, &v.ExitURL, &v.ExitTitle, &v.LastActionID,
+		&refType, &r.Name, &r.Keyword, &r.URL, &r.CampaignSource, &r.CampaignMedium, &r.CampaignContent, &r.CampaignID,
+		&c.BrowserName, &c.BrowserVersion, &c.BrowserEngine, &c.OSName, &c.OSVersion, &devType,
+		&c.DeviceBrand, &c.DeviceModel, &c.Resolution, &plugins, &c.Lang,
+		&ip, &l.CountryCode, &l.RegionCode, &l.RegionName, &l.City, &lat, &lon,
+		&l.TimeZone, &dims)
+	if err != nil {
+		return err
+	}
+	v.VisitorID, v.ConfigID = visitorID(visitor), visitorID(config)
+	v.Profilable, v.GoalConverted = profilable != 0, converted != 0
+	v.FirstActionTime, v.LastActionTime = fromMillis(first), fromMillis(last)
+	r.Type = analytics.ReferrerType(refType)
+	c.DeviceType = analytics.DeviceType(devType)
+	c.Plugins = uint16(plugins)
+	if lat.Valid && lon.Valid {
+		l.Latitude, l.Longitude, l.HasCoords = lat.Float64, lon.Float64, true
+	}
+	if v.IP, err = parseIP(ip); err != nil {
+		return err
+	}
+	v.Dimensions, err = parseDimensions(dims)
+	return err
+}
+
+func scanAction(sc scanner, a *analytics.Action) error {
+	var (
+		hit, visitor                   []byte
+		t, typ, parts                  int64
+		evCat, evAct, evName           string
+		evValue                        sql.NullFloat64
+		kw                             string
+		searchCat                      sql.NullString
+		searchCount                    sql.NullInt64
+		cName, cPiece, cTarget, cInter string
+		sku, pname                     string
+		cats                           [MaxCategories]sql.NullString
+		price                          sql.NullFloat64
+		tNet, tSrv, tTr, tDP, tDC, tOL sql.NullInt64
+		dims                           sql.NullString
+	)
+	err := sc.Scan(
+		&a.ID, &hit, &a.VisitID, &a.SiteID, &visitor, &t, &typ,
+		&a.URL, &a.Title, &a.PrevURL, &a.PrevTitle, &a.PageViewID, &a.Position, &a.TimeSpentRef, &parts,
+		&evCat, &evAct, &evName, &evValue,
+		&kw, &searchCat, &searchCount,
+		&cName, &cPiece, &cTarget, &cInter,
+		&sku, &pname, &cats[0], &cats[1], &cats[2], &cats[3], &cats[4], &price,
+		&tNet, &tSrv, &tTr, &tDP, &tDC, &tOL, &dims)
+	if err != nil {
+		return err
+	}
+	copy(a.HitID[:], hit)
+	a.VisitorID = visitorID(visitor)
+	a.Time = fromMillis(t)
+	a.Type = analytics.ActionType(typ)
+	if parts&partEvent != 0 {
+		a.Event = &analytics.Event{Category: evCat, Action: evAct, Name: evName,
+			Value: evValue.Float64, HasValue: evValue.Valid}
+	}
+	if parts&partSearch != 0 {
+		a.Search = &analytics.Search{Keyword: kw, Category: searchCat.String, Count: int(searchCount.Int64)}
+	}
+	if parts&partContent != 0 {
+		a.Content = &analytics.Content{Name: cName, Piece: cPiece, Target: cTarget, Interaction: cInter}
+	}
+	if parts&partProduct != 0 {
+		a.Product = &analytics.ProductView{SKU: sku, Name: pname, Categories: categories(cats[:]), Price: price.Float64}
+	}
+	if parts&partTiming != 0 {
+		a.Timing = &analytics.PageTiming{
+			Network: int32(tNet.Int64), Server: int32(tSrv.Int64), Transfer: int32(tTr.Int64),
+			DOMProcessing: int32(tDP.Int64), DOMCompletion: int32(tDC.Int64), OnLoad: int32(tOL.Int64),
+		}
+	}
+	a.Dimensions, err = parseDimensions(dims)
+	return err
+}
+
+func scanConversion(sc scanner, id *int64, items *int, c *analytics.Conversion) error {
+	var (
+		visitor    []byte
+		t, refType int64
+		r          = &c.Referrer
+	)
+	err := sc.Scan(id,
+		&c.VisitID, &c.SiteID, &visitor, &t, &c.GoalID, &c.Buster, &c.OrderID, &c.ActionID, &c.URL,
+		&c.Revenue, &c.Subtotal, &c.Tax, &c.Shipping, &c.Discount, items, &c.PageviewsBefore,
+		&c.VisitCount, &c.Returning,
+		&refType, &r.Name, &r.Keyword, &r.URL, &r.CampaignSource, &r.CampaignMedium, &r.CampaignContent, &r.CampaignID,
+		&c.CountryCode)
+	if err != nil {
+		return err
+	}
+	c.VisitorID = visitorID(visitor)
+	c.Time = fromMillis(t)
+	r.Type = analytics.ReferrerType(refType)
+	return nil
+}
+
+func scanItem(sc scanner, conv *int64, it *analytics.Item) error {
+	var (
+		pos, site, visit, t, goal, deleted int64
+		visitor                            []byte
+		order                              string
+		cats                               [MaxCategories]sql.NullString
+	)
+	err := sc.Scan(conv, &pos, &site, &visitor, &visit, &t, &goal, &order, &it.SKU, &it.Name,
+		&cats[0], &cats[1], &cats[2], &cats[3], &cats[4], &it.Price, &it.Quantity, &deleted)
+	if err != nil {
+		return err
+	}
+	it.Categories = categories(cats[:])
+	it.Deleted = deleted != 0
+	return nil
+}
+
+// LastVisit returns the visitor's most recent visit by last action time
+// (ties: the higher visit ID), or ErrNotFound.
+func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analytics.Visit, error) {
+	var v analytics.Visit
+	if err := s.enter("last visit"); err != nil {
+		return v, err
+	}
+	if m.VisitorID.IsZero() == m.ConfigID.IsZero() {
+		return v, fmt.Errorf("sqlitestore: last visit: exactly one of VisitorID and ConfigID must be set: %w", analytics.ErrInvalid)
+	}
+	st, id := s.r.lastByVisitor, m.VisitorID
+	if m.VisitorID.IsZero() {
+		st, id = s.r.lastByConfig, m.ConfigID
+	}
+	err := scanVisit(st.QueryRowContext(ctx, m.SiteID, id[:]), &v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return analytics.Visit{}, fmt.Errorf("sqlitestore: last visit of site %d: %w", m.SiteID, analytics.ErrNotFound)
+	}
+	if err != nil {
+		return analytics.Visit{}, s.wrap(ctx, "last visit", err)
+	}
+	return v, nil
+}
+
+// visitChunk is how many visits Visits loads actions and conversions for
+// at a time.
+const visitChunk = 256
+
+// Visits calls fn for each visit matching q, in q's order (ties broken by
+// visit ID), inside one read transaction, so the scan sees one snapshot.
+// It holds one read connection until it returns: fn may call the Store,
+// but a scan nested in more Visits scans than Options.ReadConns waits for
+// ever.
+func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*analytics.VisitDetails) error) error {
+	if err := s.enter("visits"); err != nil {
+		return err
+	}
+	if q.Limit < 0 {
+		return fmt.Errorf("sqlitestore: visits: negative limit %d: %w", q.Limit, analytics.ErrInvalid)
+	}
+	var where []string
+	args := []any{q.SiteID}
+	where = append(where, "v.idsite = ?")
+	if !q.From.IsZero() {
+		where = append(where, "v.visit_last_action_time >= ?")
+		args = append(args, millis(q.From))
+	}
+	if !q.To.IsZero() {
+		where = append(where, "v.visit_last_action_time < ?")
+		args = append(args, millis(q.To))
+	}
+	if !q.VisitorID.IsZero() {
+		where = append(where, "v.idvisitor = ?")
+		args = append(args, q.VisitorID[:])
+	}
+	query := s.sql.visitSelect + " WHERE " + strings.Join(where, " AND ")
+	if q.NewestFirst {
+		query += " ORDER BY v.visit_last_action_time DESC, v.idvisit DESC"
+	} else {
+		query += " ORDER BY v.visit_first_action_time, v.idvisit"
+	}
+	if q.Limit > 0 {
+		query += " LIMIT " + strconv.Itoa(q.Limit)
+	}
+
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return s.wrap(ctx, "visits", err)
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return s.wrap(ctx, "visits", err)
+	}
+	defer rows.Close()
+
+	chunk := make([]*analytics.VisitDetails, 0, visitChunk)
+	flush := func() error {
+		if len(chunk) == 0 {
+			return nil
+		}
+		if q.WithActions {
+			if err := s.loadDetails(ctx, tx, chunk); err != nil {
+				return s.wrap(ctx, "visits", err)
+			}
+		}
+		for _, d := range chunk {
+			if err := fn(d); err != nil {
+				return err
+			}
+		}
+		chunk = chunk[:0]
+		return nil
+	}
+	for rows.Next() {
+		d := new(analytics.VisitDetails)
+		if err := scanVisit(rows, &d.Visit); err != nil {
+			return s.wrap(ctx, "visits", err)
+		}
+		chunk = append(chunk, d)
+		if !q.WithActions || len(chunk) == visitChunk {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.wrap(ctx, "visits", err)
+	}
+	return flush()
+}
+
+// loadDetails fills the actions and conversions of a chunk of visits.
+func (s *Store) loadDetails(ctx context.Context, tx *sql.Tx, chunk []*analytics.VisitDetails) error {
+	byID := make(map[int64]*analytics.VisitDetails, len(chunk))
+	var ids strings.Builder
+	ids.WriteByte('[')
+	for i, d := range chunk {
+		if i > 0 {
+			ids.WriteByte(',')
+		}
+		ids.WriteString(strconv.FormatInt(d.ID, 10))
+		byID[d.ID] = d
+	}
+	ids.WriteByte(']')
+	in := ids.String()
+
+	rows, err := tx.QueryContext(ctx, s.sql.actionSelect+
+		" WHERE a.idvisit IN (SELECT value FROM json_each(?)) ORDER BY a.idvisit, a.server_time, a.idlink_va", in)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var a analytics.Action
+		if err := scanAction(rows, &a); err != nil {
+			rows.Close()
+			return err
+		}
+		if d := byID[a.VisitID]; d != nil {
+			d.ActionList = append(d.ActionList, a)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	type convRef struct {
+		d *analytics.VisitDetails
+		i int
+	}
+	convs := make(map[int64]convRef)
+	var convIDs strings.Builder
+	convIDs.WriteByte('[')
+	rows, err = tx.QueryContext(ctx, s.sql.conversionSel+
+		" WHERE c.idvisit IN (SELECT value FROM json_each(?)) ORDER BY c.idvisit, c.server_time, c.idconversion", in)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var items int
+		var c analytics.Conversion
+		if err := scanConversion(rows, &id, &items, &c); err != nil {
+			rows.Close()
+			return err
+		}
+		d := byID[c.VisitID]
+		if d == nil {
+			continue
+		}
+		d.Conversions = append(d.Conversions, c)
+		if items == 0 {
+			continue
+		}
+		if len(convs) > 0 {
+			convIDs.WriteByte(',')
+		}
+		convIDs.WriteString(strconv.FormatInt(id, 10))
+		convs[id] = convRef{d, len(d.Conversions) - 1}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(convs) == 0 {
+		return nil
+	}
+	convIDs.WriteByte(']')
+	rows, err = tx.QueryContext(ctx, s.sql.itemSelect+
+		" WHERE i.idconversion IN (SELECT value FROM json_each(?)) ORDER BY i.idconversion, i.pos", convIDs.String())
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var conv int64
+		var it analytics.Item
+		if err := scanItem(rows, &conv, &it); err != nil {
+			return err
+		}
+		if ref, ok := convs[conv]; ok {
+			c := &ref.d.Conversions[ref.i]
+			c.Items = append(c.Items, it)
+		}
+	}
+	return rows.Err()
+}

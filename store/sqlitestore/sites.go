@@ -1,0 +1,302 @@
+package sqlitestore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+func siteArgs(s *analytics.Site) []any {
+	p := &s.Privacy
+	return []any{
+		s.Name, listJSON(s.URLs), s.Timezone, s.Currency, boolInt(s.Ecommerce), boolInt(s.SiteSearch),
+		listJSON(s.SearchKeywordParams), listJSON(s.SearchCategoryParams),
+		listJSON(s.ExcludedIPs), listJSON(s.ExcludedParams), listJSON(s.ExcludedUserAgents), listJSON(s.ExcludedReferrers),
+		boolInt(s.ExcludeUnknownURLs), boolInt(s.KeepURLFragment),
+		p.IPv4MaskBytes, p.IPv6MaskBits, int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
+		int64(p.HashUserID), int64(p.ScrubPII), p.RetentionDays, millis(s.Created),
+	}
+}
+
+func scanSite(sc scanner, s *analytics.Site) error {
+	var (
+		urls, kw, cat, ips, params, uas, refs      string
+		ecommerce, search, unknown, fragment       int64
+		storeIP, cookieless, dnt, gpc, hash, scrub int64
+		created                                    int64
+	)
+	p := &s.Privacy
+	err := sc.Scan(&s.ID,
+		&s.Name, &urls, &s.Timezone, &s.Currency, &ecommerce, &search, &kw, &cat,
+		&ips, &params, &uas, &refs, &unknown, &fragment,
+		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &created)
+	if err != nil {
+		return err
+	}
+	s.Ecommerce, s.SiteSearch, s.ExcludeUnknownURLs, s.KeepURLFragment = ecommerce != 0, search != 0, unknown != 0, fragment != 0
+	p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = analytics.Toggle(storeIP), analytics.Toggle(cookieless), analytics.Toggle(hash), analytics.Toggle(scrub)
+	p.DNT, p.GPC = analytics.DNTMode(dnt), analytics.DNTMode(gpc)
+	s.Created = fromMillis(created)
+	for _, l := range []struct {
+		dst *[]string
+		src string
+	}{{&s.URLs, urls}, {&s.SearchKeywordParams, kw}, {&s.SearchCategoryParams, cat}, {&s.ExcludedIPs, ips},
+		{&s.ExcludedParams, params}, {&s.ExcludedUserAgents, uas}, {&s.ExcludedReferrers, refs}} {
+		if *l.dst, err = parseList(l.src); err != nil {
+			return fmt.Errorf("site %d: %w", s.ID, err)
+		}
+	}
+	return nil
+}
+
+func validateSite(s *analytics.Site) error {
+	if _, err := analytics.ParseTimezone(s.Timezone); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Sites returns every site ordered by ID.
+func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
+	if err := s.enter("sites"); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, s.sql.siteSelect+" ORDER BY s.idsite")
+	if err != nil {
+		return nil, s.wrap(ctx, "sites", err)
+	}
+	defer rows.Close()
+	var sites []analytics.Site
+	for rows.Next() {
+		var site analytics.Site
+		if err := scanSite(rows, &site); err != nil {
+			return nil, s.wrap(ctx, "sites", err)
+		}
+		sites = append(sites, site)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "sites", err)
+	}
+	return sites, nil
+}
+
+// Site returns one site or ErrNotFound.
+func (s *Store) Site(ctx context.Context, id int) (analytics.Site, error) {
+	var site analytics.Site
+	if err := s.enter("site"); err != nil {
+		return site, err
+	}
+	err := scanSite(s.rdb.QueryRowContext(ctx, s.sql.siteSelect+" WHERE s.idsite = ?", id), &site)
+	if errors.Is(err, sql.ErrNoRows) {
+		return analytics.Site{}, fmt.Errorf("sqlitestore: site %d: %w", id, analytics.ErrNotFound)
+	}
+	if err != nil {
+		return analytics.Site{}, s.wrap(ctx, fmt.Sprintf("site %d", id), err)
+	}
+	return site, nil
+}
+
+// CreateSite stores site with a new ID (and Created, when zero, from
+// Options.Now) and sets them on site. IDs increase and are never reused.
+// An invalid Timezone fails with ErrInvalid.
+func (s *Store) CreateSite(ctx context.Context, site *analytics.Site) error {
+	if err := s.enter("create site"); err != nil {
+		return err
+	}
+	if err := validateSite(site); err != nil {
+		return fmt.Errorf("sqlitestore: create site: %w", err)
+	}
+	c := *site
+	if c.Created.IsZero() {
+		c.Created = s.now().UTC().Truncate(time.Millisecond)
+	}
+	var id int
+	if err := s.wdb.QueryRowContext(ctx, s.sql.siteInsert, siteArgs(&c)...).Scan(&id); err != nil {
+		return s.wrap(ctx, "create site", err)
+	}
+	site.ID, site.Created = id, c.Created
+	return nil
+}
+
+// UpdateSite replaces site.ID; ErrNotFound when it does not exist. A zero
+// Created keeps the stored one.
+func (s *Store) UpdateSite(ctx context.Context, site analytics.Site) error {
+	op := fmt.Sprintf("update site %d", site.ID)
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	if err := validateSite(&site); err != nil {
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	res, err := s.wdb.ExecContext(ctx, s.sql.siteUpdate, append(siteArgs(&site), site.ID)...)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlitestore: %s: %w", op, analytics.ErrNotFound)
+	}
+	return nil
+}
+
+// siteExists reports ErrNotFound for an unknown site.
+func siteExists(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, id int) error {
+	var one int
+	err := q.QueryRowContext(ctx, "SELECT 1 FROM site WHERE idsite = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("site %d: %w", id, analytics.ErrNotFound)
+	}
+	return err
+}
+
+// Goals returns the site's goals ordered by ID; ErrNotFound for an
+// unknown site.
+func (s *Store) Goals(ctx context.Context, siteID int) ([]analytics.Goal, error) {
+	op := fmt.Sprintf("goals of site %d", siteID)
+	if err := s.enter(op); err != nil {
+		return nil, err
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	defer tx.Rollback()
+	if err := siteExists(ctx, tx, siteID); err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	rows, err := tx.QueryContext(ctx, s.sql.goalSelect+" WHERE g.idsite = ? ORDER BY g.idgoal", siteID)
+	if err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	defer rows.Close()
+	var goals []analytics.Goal
+	for rows.Next() {
+		var g analytics.Goal
+		var cs, am int64
+		if err := rows.Scan(&g.SiteID, &g.ID, &g.Name, &g.Match, &g.Pattern, &g.PatternType, &cs, &am, &g.Revenue); err != nil {
+			return nil, s.wrap(ctx, op, err)
+		}
+		g.CaseSensitive, g.AllowMultiple = cs != 0, am != 0
+		goals = append(goals, g)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	return goals, nil
+}
+
+// CreateGoal stores g with the next ID of its site (1, 2, …) and sets it
+// on g; ErrNotFound for an unknown site.
+func (s *Store) CreateGoal(ctx context.Context, g *analytics.Goal) error {
+	op := fmt.Sprintf("create goal of site %d", g.SiteID)
+	if err := s.enter(op); err != nil {
+		return err
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	defer tx.Rollback()
+	if err := siteExists(ctx, tx, g.SiteID); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	var id int
+	if err := tx.QueryRowContext(ctx, s.sql.goalInsert, g.SiteID, g.Name, g.Match, g.Pattern, g.PatternType,
+		boolInt(g.CaseSensitive), boolInt(g.AllowMultiple), g.Revenue, g.SiteID).Scan(&id); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	g.ID = id
+	return nil
+}
+
+// saltLen is the size of a daily salt.
+const saltLen = 32
+
+// DailySalt returns the salt of a site's day, creating a random one when
+// there is none; concurrent callers (and processes) get the same salt.
+func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, error) {
+	op := fmt.Sprintf("daily salt of site %d, %s", siteID, day)
+	if err := s.enter(op); err != nil {
+		return nil, err
+	}
+	if !validDay(day) {
+		return nil, fmt.Errorf("sqlitestore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	}
+	var salt []byte
+	err := s.r.saltGet.QueryRowContext(ctx, siteID, day).Scan(&salt)
+	if err == nil {
+		return salt, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, s.wrap(ctx, op, err)
+	}
+	fresh := make([]byte, saltLen)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
+	}
+	// Insert, or return the salt another caller stored first.
+	if err := s.w.saltPut.QueryRowContext(ctx, siteID, day, fresh).Scan(&salt); err != nil {
+		return nil, s.wrap(ctx, op, err)
+	}
+	return salt, nil
+}
+
+// DeleteSaltsBefore deletes the salts of days before day (every site) and
+// reports how many it deleted.
+func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) {
+	op := "delete salts before " + day
+	if err := s.enter(op); err != nil {
+		return 0, err
+	}
+	if !validDay(day) {
+		return 0, fmt.Errorf("sqlitestore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	}
+	res, err := s.wdb.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
+	if err != nil {
+		return 0, s.wrap(ctx, op, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, s.wrap(ctx, op, err)
+	}
+	return int(n), nil
+}
+
+// Invalidations returns the site days that WriteBatch marked for
+// re-archiving, ordered by site and day. (The archiver's part of the store
+// will consume them; this is how the conformance suite reads them back.)
+func (s *Store) Invalidations(ctx context.Context) ([]analytics.SiteDay, error) {
+	if err := s.enter("invalidations"); err != nil {
+		return nil, err
+	}
+	rows, err := s.rdb.QueryContext(ctx, "SELECT idsite, day FROM archive_invalidation ORDER BY idsite, day")
+	if err != nil {
+		return nil, s.wrap(ctx, "invalidations", err)
+	}
+	defer rows.Close()
+	var days []analytics.SiteDay
+	for rows.Next() {
+		var d analytics.SiteDay
+		if err := rows.Scan(&d.SiteID, &d.Day); err != nil {
+			return nil, s.wrap(ctx, "invalidations", err)
+		}
+		days = append(days, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap(ctx, "invalidations", err)
+	}
+	return days, nil
+}

@@ -1,0 +1,604 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+// Checkpoint returns the shard's last applied Position, zero if the shard
+// was never written.
+func (s *Store) Checkpoint(ctx context.Context, shard string) (analytics.Position, error) {
+	if err := s.enter("checkpoint"); err != nil {
+		return analytics.Position{}, err
+	}
+	var hi, lo int64
+	err := s.r.checkpoint.QueryRowContext(ctx, shard).Scan(&hi, &lo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return analytics.Position{}, nil
+	}
+	if err != nil {
+		return analytics.Position{}, s.wrap(ctx, "checkpoint "+shard, err)
+	}
+	return analytics.Position{Hi: uint64(hi), Lo: uint64(lo)}, nil
+}
+
+// ReserveIDs reserves n consecutive IDs of kind in one short transaction
+// on the write connection and returns the first.
+func (s *Store) ReserveIDs(ctx context.Context, kind analytics.IDKind, n int) (int64, error) {
+	if err := s.enter("reserve ids"); err != nil {
+		return 0, err
+	}
+	if kind != analytics.IDVisit && kind != analytics.IDAction {
+		return 0, fmt.Errorf("sqlitestore: reserve ids: unknown kind %d: %w", kind, analytics.ErrInvalid)
+	}
+	if n <= 0 {
+		return 0, fmt.Errorf("sqlitestore: reserve ids: n = %d, want > 0: %w", n, analytics.ErrInvalid)
+	}
+	var first int64
+	if err := s.w.reserve.QueryRowContext(ctx, n, int(kind), n).Scan(&first); err != nil {
+		return 0, s.wrap(ctx, "reserve ids", err)
+	}
+	return first, nil
+}
+
+// WriteBatch applies b in one transaction: it compares the shard
+// checkpoint with b.From (ErrConflict, writing nothing, when they differ),
+// upserts the visits, inserts the actions that are not there yet, the
+// conversions that are not duplicates (replacing the open cart of a
+// visit), the invalidated days and the new checkpoint b.To, and commits.
+// Any failure rolls everything back: an invalid row (ErrInvalid), a
+// cancelled ctx, a busy database (ErrUnavailable).
+func (s *Store) WriteBatch(ctx context.Context, b *analytics.LogBatch) error {
+	if err := s.enter("write batch"); err != nil {
+		return err
+	}
+	op := "write batch " + b.Shard
+	if b.Shard == "" {
+		return fmt.Errorf("sqlitestore: write batch: empty shard name: %w", analytics.ErrInvalid)
+	}
+	if b.To.Less(b.From) {
+		return fmt.Errorf("sqlitestore: %s: To %v is before From %v: %w", op, b.To, b.From, analytics.ErrInvalid)
+	}
+	tx, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	defer tx.Rollback()
+	w := batchWriter{s: s, ctx: ctx, sctx: context.WithoutCancel(ctx), tx: tx}
+	if err := w.write(b); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	s.dict.merge(w.pending)
+	return nil
+}
+
+// batchWriter writes one LogBatch inside its transaction, in three
+// passes: validate every row and collect the names it uses; resolve the
+// names the cache lacks with a few multi-row statements; write the rows.
+//
+// Statements run with sctx, which has no Done channel: the driver then
+// skips its per-statement cancellation watcher (a goroutine each). The
+// writer checks ctx between rows instead, and database/sql rolls the
+// transaction back when ctx ends.
+type batchWriter struct {
+	s    *Store
+	ctx  context.Context
+	sctx context.Context
+	tx   *sql.Tx
+
+	// ids maps every name of the batch to its dictionary id (0 while
+	// unresolved); pending holds the ids this transaction resolved, which
+	// enter the cache only after COMMIT.
+	ids     map[dictKey]int64
+	pending map[dictKey]int64
+	rows    int
+
+	actionStmts [1 << actionGroupCount]*sql.Stmt // bound to tx, by parts
+	args        []any                            // reused argument list
+}
+
+func (w *batchWriter) stmt(st *sql.Stmt) *sql.Stmt { return w.tx.StmtContext(w.sctx, st) }
+
+// tick checks ctx every few rows.
+func (w *batchWriter) tick() error {
+	w.rows++
+	if w.rows%8 == 0 {
+		return w.ctx.Err()
+	}
+	return nil
+}
+
+func (w *batchWriter) write(b *analytics.LogBatch) error {
+	ctx, s := w.sctx, w.s
+	var hi, lo int64
+	cur := analytics.Position{}
+	err := w.stmt(s.w.checkpointGet).QueryRowContext(ctx, b.Shard).Scan(&hi, &lo)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	default:
+		cur = analytics.Position{Hi: uint64(hi), Lo: uint64(lo)}
+	}
+	if cur != b.From {
+		return fmt.Errorf("checkpoint is %v, batch is from %v: %w", cur, b.From, analytics.ErrConflict)
+	}
+
+	if err := w.collect(b); err != nil {
+		return err
+	}
+	if err := w.resolve(); err != nil {
+		return err
+	}
+
+	if len(b.Visits) > 0 {
+		st := w.stmt(s.w.visitUpsert)
+		for i := range b.Visits {
+			if err := w.visit(st, &b.Visits[i]); err != nil {
+				return fmt.Errorf("visit %d (id %d): %w", i, b.Visits[i].ID, err)
+			}
+		}
+	}
+	if len(b.Actions) > 0 {
+		for i := range b.Actions {
+			if err := w.action(&b.Actions[i]); err != nil {
+				return fmt.Errorf("action %d (id %d): %w", i, b.Actions[i].ID, err)
+			}
+		}
+	}
+	if len(b.Conversions) > 0 {
+		cs := convStmts{insert: w.stmt(s.w.conversionInsert), item: w.stmt(s.w.itemInsert)}
+		for i := range b.Conversions {
+			if err := w.conversion(&cs, &b.Conversions[i]); err != nil {
+				return fmt.Errorf("conversion %d (visit %d, goal %d): %w", i, b.Conversions[i].VisitID, b.Conversions[i].GoalID, err)
+			}
+		}
+	}
+	if len(b.Invalidated) > 0 {
+		st := w.stmt(s.w.invalidationInsert)
+		now := s.now().UnixMilli()
+		for i, d := range b.Invalidated {
+			if _, err := st.ExecContext(ctx, int64(d.SiteID), d.Day, now); err != nil {
+				return fmt.Errorf("invalidated day %d: %w", i, err)
+			}
+		}
+	}
+	if err := w.ctx.Err(); err != nil {
+		return err
+	}
+	_, err = w.stmt(s.w.checkpointSet).ExecContext(ctx, b.Shard, int64(b.To.Hi), int64(b.To.Lo), s.now().UnixMilli())
+	return err
+}
+
+// need validates a name and adds it to the batch's names.
+func (w *batchWriter) need(typ uint8, name string) error {
+	if name == "" {
+		return nil
+	}
+	if len(name) > MaxNameLen {
+		return invalid("%d bytes, longer than %d", len(name), MaxNameLen)
+	}
+	w.ids[dictKey{typ, name}] = 0
+	return nil
+}
+
+// id returns the resolved id of a name collected by need.
+func (w *batchWriter) id(typ uint8, name string) int64 {
+	if name == "" {
+		return 0
+	}
+	return w.ids[dictKey{typ, name}]
+}
+
+// collect validates every row of b and gathers its names. It writes
+// nothing, so an invalid row fails the batch before any statement.
+func (w *batchWriter) collect(b *analytics.LogBatch) error {
+	w.ids = make(map[dictKey]int64, 2*len(b.Actions)+4*len(b.Visits))
+	for i := range b.Visits {
+		if err := w.collectVisit(&b.Visits[i]); err != nil {
+			return fmt.Errorf("visit %d (id %d): %w", i, b.Visits[i].ID, err)
+		}
+	}
+	for i := range b.Actions {
+		if err := w.collectAction(&b.Actions[i]); err != nil {
+			return fmt.Errorf("action %d (id %d): %w", i, b.Actions[i].ID, err)
+		}
+	}
+	for i := range b.Conversions {
+		if err := w.collectConversion(&b.Conversions[i]); err != nil {
+			return fmt.Errorf("conversion %d (visit %d, goal %d): %w", i, b.Conversions[i].VisitID, b.Conversions[i].GoalID, err)
+		}
+	}
+	for i, d := range b.Invalidated {
+		if d.SiteID <= 0 {
+			return invalid("invalidated day %d: site id %d", i, d.SiteID)
+		}
+		if !validDay(d.Day) {
+			return invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
+		}
+	}
+	return nil
+}
+
+func (w *batchWriter) collectVisit(v *analytics.Visit) error {
+	if v.ID <= 0 {
+		return invalid("id must be > 0")
+	}
+	if v.SiteID <= 0 {
+		return invalid("site id %d", v.SiteID)
+	}
+	for _, n := range []struct {
+		field string
+		typ   uint8
+		name  string
+	}{{"entry url", dictURL, v.EntryURL}, {"entry title", dictTitle, v.EntryTitle},
+		{"exit url", dictURL, v.ExitURL}, {"exit title", dictTitle, v.ExitTitle}} {
+		if err := w.need(n.typ, n.name); err != nil {
+			return fmt.Errorf("%s: %w", n.field, err)
+		}
+	}
+	return nil
+}
+
+func actionURLType(t analytics.ActionType) uint8 {
+	switch t {
+	case analytics.ActionOutlink:
+		return dictOutlink
+	case analytics.ActionDownload:
+		return dictDownload
+	}
+	return dictURL
+}
+
+func (w *batchWriter) collectAction(a *analytics.Action) error {
+	if a.ID <= 0 {
+		return invalid("id must be > 0")
+	}
+	if a.VisitID <= 0 {
+		return invalid("visit id %d", a.VisitID)
+	}
+	if a.SiteID <= 0 {
+		return invalid("site id %d", a.SiteID)
+	}
+	if a.Type < analytics.ActionPageview || a.Type > analytics.ActionContentInteraction {
+		return invalid("unknown type %d", a.Type)
+	}
+	type ref struct {
+		field string
+		typ   uint8
+		name  string
+	}
+	refs := [...]ref{{"url", actionURLType(a.Type), a.URL}, {"title", dictTitle, a.Title},
+		{"previous url", dictURL, a.PrevURL}, {"previous title", dictTitle, a.PrevTitle}}
+	for _, r := range refs {
+		if err := w.need(r.typ, r.name); err != nil {
+			return fmt.Errorf("%s: %w", r.field, err)
+		}
+	}
+	if e := a.Event; e != nil {
+		for _, r := range [...]ref{{"event category", dictEventCategory, e.Category},
+			{"event action", dictEventAction, e.Action}, {"event name", dictEventName, e.Name}} {
+			if err := w.need(r.typ, r.name); err != nil {
+				return fmt.Errorf("%s: %w", r.field, err)
+			}
+		}
+	}
+	if sr := a.Search; sr != nil {
+		if err := w.need(dictSearch, sr.Keyword); err != nil {
+			return fmt.Errorf("search keyword: %w", err)
+		}
+	}
+	if c := a.Content; c != nil {
+		for _, r := range [...]ref{{"content name", dictContentName, c.Name}, {"content piece", dictContentPiece, c.Piece},
+			{"content target", dictContentTarget, c.Target}, {"content interaction", dictContentInteraction, c.Interaction}} {
+			if err := w.need(r.typ, r.name); err != nil {
+				return fmt.Errorf("%s: %w", r.field, err)
+			}
+		}
+	}
+	if p := a.Product; p != nil {
+		if err := w.need(dictSKU, p.SKU); err != nil {
+			return fmt.Errorf("product sku: %w", err)
+		}
+		if err := w.need(dictProductName, p.Name); err != nil {
+			return fmt.Errorf("product name: %w", err)
+		}
+		if err := w.needCategories(p.Categories); err != nil {
+			return fmt.Errorf("product: %w", err)
+		}
+	}
+	return nil
+}
+
+func (w *batchWriter) needCategories(list []string) error {
+	if len(list) > MaxCategories {
+		return invalid("%d categories, more than %d", len(list), MaxCategories)
+	}
+	for i, c := range list {
+		if err := w.need(dictCategory, c); err != nil {
+			return fmt.Errorf("category %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+func (w *batchWriter) collectConversion(c *analytics.Conversion) error {
+	if c.VisitID <= 0 {
+		return invalid("visit id %d", c.VisitID)
+	}
+	if c.SiteID <= 0 {
+		return invalid("site id %d", c.SiteID)
+	}
+	if c.GoalID < analytics.GoalCart {
+		return invalid("goal id %d", c.GoalID)
+	}
+	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
+		return invalid("an ecommerce order needs an order id")
+	}
+	if err := w.need(dictURL, c.URL); err != nil {
+		return fmt.Errorf("url: %w", err)
+	}
+	for i := range c.Items {
+		it := &c.Items[i]
+		if err := w.need(dictSKU, it.SKU); err != nil {
+			return fmt.Errorf("item %d: sku: %w", i, err)
+		}
+		if err := w.need(dictProductName, it.Name); err != nil {
+			return fmt.Errorf("item %d: name: %w", i, err)
+		}
+		if err := w.needCategories(it.Categories); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// dictChunkKinds is the number of sizes of the multi-row dictionary
+// statements.
+const dictChunkKinds = 3
+
+// dictChunks returns the sizes of the multi-row dictionary statements,
+// largest first: n names take n/32 statements of 32, then of 8, then of 1.
+func dictChunks() [dictChunkKinds]int { return [...]int{32, 8, 1} }
+
+// resolve gives every collected name its id: from the cache, else by
+// inserting it (the common case for a name the cache lacks), else, when
+// the insert finds it there already, from log_action. The transaction
+// holds the write lock, so nobody adds a name in between.
+func (w *batchWriter) resolve() error {
+	missing := w.s.dict.fill(w.ids)
+	if len(missing) == 0 {
+		return nil
+	}
+	w.pending = make(map[dictKey]int64, len(missing))
+	if err := w.dictRun(w.s.w.dictInsert, missing); err != nil {
+		return err
+	}
+	missing = missing[:0]
+	for k, id := range w.ids {
+		if id == 0 {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	if err := w.dictRun(w.s.w.dictSelect, missing); err != nil {
+		return err
+	}
+	for _, k := range missing {
+		if w.ids[k] == 0 {
+			return fmt.Errorf("dictionary: %q (type %d) neither inserted nor found", k.name, k.typ)
+		}
+	}
+	return nil
+}
+
+// dictRun runs a dictionary statement (one per chunk size) over keys and
+// records the (id, type, name) rows it returns.
+func (w *batchWriter) dictRun(stmts [dictChunkKinds]*sql.Stmt, keys []dictKey) error {
+	args := make([]any, 0, 2*dictChunks()[0])
+	for ci, size := range dictChunks() {
+		var st *sql.Stmt
+		for len(keys) >= size {
+			if st == nil {
+				st = w.stmt(stmts[ci])
+			}
+			args = args[:0]
+			for _, k := range keys[:size] {
+				args = append(args, int64(k.typ), k.name)
+			}
+			rows, err := st.QueryContext(w.sctx, args...)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id int64
+				var k dictKey
+				if err := rows.Scan(&id, &k.typ, &k.name); err != nil {
+					rows.Close()
+					return err
+				}
+				if _, ok := w.ids[k]; ok {
+					w.ids[k] = id
+					w.pending[k] = id
+				}
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			keys = keys[size:]
+		}
+	}
+	return nil
+}
+
+func (w *batchWriter) visit(st *sql.Stmt, v *analytics.Visit) error {
+	if err := w.tick(); err != nil {
+		return err
+	}
+	dims, err := dimensionsJSON(v.Dimensions)
+	if err != nil {
+		return invalid("dimensions: %v", err)
+	}
+	r, c, l := &v.Referrer, &v.Client, &v.Location
+	// Arguments are the driver's own types (int64, float64, string,
+	// []byte, nil): anything else costs a conversion by reflection.
+	w.args = append(w.args[:0],
+		v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], v.UserID, boolInt(v.Profilable),
+		millis(v.FirstActionTime), millis(v.LastActionTime), int64(v.TotalTime), int64(v.LocalTime),
+		int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
+		int64(v.VisitCount), int64(v.Returning), v.SecondsSinceFirst, v.SecondsSinceLast, v.SecondsSinceOrder,
+		boolInt(v.GoalConverted), int64(v.GoalBuyer),
+		w.id(dictURL, v.EntryURL), w.id(dictTitle, v.EntryTitle), w.id(dictURL, v.ExitURL), w.id(dictTitle, v.ExitTitle),
+		v.LastActionID,
+		int64(r.Type), r.Name, r.Keyword, r.URL, r.CampaignSource, r.CampaignMedium, r.CampaignContent, r.CampaignID,
+		c.BrowserName, c.BrowserVersion, c.BrowserEngine, c.OSName, c.OSVersion, int64(c.DeviceType),
+		c.DeviceBrand, c.DeviceModel, c.Resolution, int64(c.Plugins), c.Lang,
+		ipBytes(v.IP), l.CountryCode, l.RegionCode, l.RegionName, l.City,
+		nullFloat(l.Latitude, l.HasCoords), nullFloat(l.Longitude, l.HasCoords),
+		l.TimeZone, dims)
+	_, err = st.ExecContext(w.sctx, w.args...)
+	return err
+}
+
+// Bits of log_link_visit_action.parts, in the order of actionGroups.
+const (
+	partEvent = 1 << iota
+	partSearch
+	partContent
+	partProduct
+	partTiming
+)
+
+func (w *batchWriter) action(a *analytics.Action) error {
+	if err := w.tick(); err != nil {
+		return err
+	}
+	dims, err := dimensionsJSON(a.Dimensions)
+	if err != nil {
+		return invalid("dimensions: %v", err)
+	}
+	var hit any
+	if !a.HitID.IsZero() {
+		hit = a.HitID[:]
+	}
+	var parts int64
+	if a.Event != nil {
+		parts |= partEvent
+	}
+	if a.Search != nil {
+		parts |= partSearch
+	}
+	if a.Content != nil {
+		parts |= partContent
+	}
+	if a.Product != nil {
+		parts |= partProduct
+	}
+	if a.Timing != nil {
+		parts |= partTiming
+	}
+	args := append(w.args[:0],
+		a.ID, hit, a.VisitID, int64(a.SiteID), a.VisitorID[:], millis(a.Time), int64(a.Type),
+		w.id(actionURLType(a.Type), a.URL), w.id(dictTitle, a.Title), w.id(dictURL, a.PrevURL), w.id(dictTitle, a.PrevTitle),
+		a.PageViewID, int64(a.Position), int64(a.TimeSpentRef), parts, dims)
+	if e := a.Event; e != nil {
+		args = append(args, w.id(dictEventCategory, e.Category), w.id(dictEventAction, e.Action), w.id(dictEventName, e.Name),
+			nullFloat(e.Value, e.HasValue))
+	}
+	if sr := a.Search; sr != nil {
+		args = append(args, w.id(dictSearch, sr.Keyword), sr.Category, int64(sr.Count))
+	}
+	if c := a.Content; c != nil {
+		args = append(args, w.id(dictContentName, c.Name), w.id(dictContentPiece, c.Piece),
+			w.id(dictContentTarget, c.Target), w.id(dictContentInteraction, c.Interaction))
+	}
+	if p := a.Product; p != nil {
+		var cats [MaxCategories]any
+		w.categories(p.Categories, &cats)
+		args = append(args, w.id(dictSKU, p.SKU), w.id(dictProductName, p.Name), cats[0], cats[1], cats[2], cats[3], cats[4], p.Price)
+	}
+	if t := a.Timing; t != nil {
+		args = append(args, int64(t.Network), int64(t.Server), int64(t.Transfer), int64(t.DOMProcessing),
+			int64(t.DOMCompletion), int64(t.OnLoad))
+	}
+	w.args = args
+	st := w.actionStmts[parts]
+	if st == nil {
+		st = w.stmt(w.s.w.actionInsert[parts])
+		w.actionStmts[parts] = st
+	}
+	_, err = st.ExecContext(w.sctx, args...)
+	return err
+}
+
+// categories fills the category ids of a list (validated by collect); the
+// others stay NULL.
+func (w *batchWriter) categories(list []string, out *[MaxCategories]any) {
+	for i, c := range list {
+		out[i] = w.id(dictCategory, c)
+	}
+}
+
+type convStmts struct{ insert, item, cartItems, cart *sql.Stmt }
+
+func (w *batchWriter) conversion(cs *convStmts, c *analytics.Conversion) error {
+	if err := w.tick(); err != nil {
+		return err
+	}
+	ctx := w.sctx
+	if c.GoalID == analytics.GoalCart {
+		// The open cart is replaced, items first.
+		if cs.cart == nil {
+			cs.cartItems, cs.cart = w.stmt(w.s.w.cartItemsDelete), w.stmt(w.s.w.cartDelete)
+		}
+		if _, err := cs.cartItems.ExecContext(ctx, c.VisitID); err != nil {
+			return err
+		}
+		if _, err := cs.cart.ExecContext(ctx, c.VisitID); err != nil {
+			return err
+		}
+	}
+	r := &c.Referrer
+	var id int64
+	err := cs.insert.QueryRowContext(ctx,
+		c.VisitID, int64(c.SiteID), c.VisitorID[:], millis(c.Time), int64(c.GoalID), c.Buster, c.OrderID, c.ActionID,
+		w.id(dictURL, c.URL), c.Revenue, c.Subtotal, c.Tax, c.Shipping, c.Discount, int64(len(c.Items)),
+		int64(c.PageviewsBefore), int64(c.VisitCount), int64(c.Returning),
+		int64(r.Type), r.Name, r.Keyword, r.URL, r.CampaignSource, r.CampaignMedium, r.CampaignContent, r.CampaignID,
+		c.CountryCode).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // a duplicate: left alone, with its items
+	}
+	if err != nil {
+		return err
+	}
+	for i := range c.Items {
+		it := &c.Items[i]
+		var cats [MaxCategories]any
+		w.categories(it.Categories, &cats)
+		if _, err := cs.item.ExecContext(ctx,
+			id, int64(i), int64(c.SiteID), c.VisitorID[:], c.VisitID, millis(c.Time), int64(c.GoalID), c.OrderID,
+			w.id(dictSKU, it.SKU), w.id(dictProductName, it.Name),
+			cats[0], cats[1], cats[2], cats[3], cats[4], it.Price, int64(it.Quantity), boolInt(it.Deleted)); err != nil {
+			return fmt.Errorf("item %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// validDay reports whether d is a "2006-01-02" date.
+func validDay(d string) bool {
+	t, err := time.Parse(time.DateOnly, d)
+	return err == nil && t.Format(time.DateOnly) == d
+}
