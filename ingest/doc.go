@@ -67,4 +67,64 @@
 // The hot path (one GET page view) parses the raw query with a scanner
 // that unescapes only the values it keeps, uses shared header values and
 // allocates only the queued hit and the strings that needed unescaping.
+//
+// # Processor
+//
+// Processor is the worker (the worker role, or a goroutine of an
+// all-in-one process). Run takes deliveries off the queue with Workers
+// goroutines; a delivery holds hits of one shard, and a shard is handled
+// by one goroutine at a time, so one visitor's hits are applied in order.
+//
+//	p, err := ingest.NewProcessor(ingest.ProcessorOptions{Queue: q, Store: store, Geo: geo})
+//	…
+//	err = p.Run(ctx) // returns nil when ctx is done or the closed queue is drained
+//
+// For each delivery (Process):
+//
+//  1. Hits at or before the shard's checkpoint are skipped: they were
+//     committed by a worker that died before its ack.
+//  2. Enrichment. The site comes from a cache reloaded every SiteRefresh
+//     (and soon after an unknown site shows up; hits of unknown sites are
+//     dropped with a log line). Exclusions run in Matomo's order: bots
+//     (crawlerdetect and go-useragent, unless bots=1 or TrackBots), DNT and
+//     GPC per the site's resolved Privacy (DNTExclude drops the hit,
+//     DNTCount keeps it without visitor id, user id, IP or dimensions as a
+//     one-hit visit of its own), excluded IPs (address, a.b.c.*, CIDR,
+//     IPv6) and user agents (case-insensitive substring) of the instance
+//     and the site, ExcludeUnknownURLs. The user agent becomes browser,
+//     engine, OS and device type (cached). Page URLs lose Matomo's default
+//     excluded query parameters (gclid, fbclid, msclkid, …, pk_vid), the
+//     click and session identifiers of other platforms (_ga, _gl, ttclid,
+//     …) and the instance's and site's lists, and their #fragment unless
+//     KeepURLFragment; with SiteSearch a page view with a keyword parameter
+//     becomes a site search. The referrer is a campaign (pk_/mtm_/utm_
+//     parameters of the page URL), direct (none, excluded, or the site's own
+//     host), a search engine with its keyword, a social network, or a
+//     website. Geo sees the full address in memory; then the address is
+//     masked (IPv4MaskBytes, IPv6MaskBits) or dropped (StoreIP Off):
+//     nothing unmasked reaches the store. ScrubPII removes e-mail
+//     addresses, long digit runs and secret-like parameters from texts.
+//  3. Sessionization as Matomo: the visitor is the uid (SHA-1 prefix,
+//     hashed first with HashUserID), else cid, else _id (both ignored when
+//     Cookieless), else the config hash: the first 8 bytes of SHA-256 over
+//     site, full IP, user agent and the site's daily salt, so cookieless
+//     visitors are recognised within a day only. The open visit comes from
+//     a bounded per-shard cache, else Store.LastVisit. A new visit starts
+//     after VisitLength idle, at midnight in the site's time zone, on a new
+//     campaign, on new_visit=1, after MaxActionsPerVisit actions (and,
+//     with NewVisitOnReferrerChange, from another website); a ping extends
+//     a visit and is discarded when it would open one. Goals (idgoal, or
+//     URL/title/file/outlink/event patterns) convert once per visit unless
+//     AllowMultiple; orders are deduplicated by order ID; a cart update
+//     replaces the visit's open cart. Days before today (site time zone)
+//     that receive data are listed for re-archiving.
+//  4. The delivery becomes one LogBatch, written with the checkpoint read
+//     (From) and the last hit's Position (To) in one store transaction.
+//     Only then does the shard cache take the new visit states, and the
+//     delivery is acknowledged. ErrConflict (another worker wrote the
+//     shard) drops the shard's cached state and nacks; a retryable error is
+//     retried with backoff, then nacked; any other error is narrowed down
+//     to its hit, which is logged with its HitID, dead-lettered when the
+//     queue is an analytics.DeadLetterer, and skipped, so one bad hit never
+//     blocks its shard.
 package ingest

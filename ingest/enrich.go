@@ -70,17 +70,20 @@ type procHit struct {
 	t    time.Time // UTC
 	day  procDay   // in the site time zone
 
-	kind   analytics.HitKind
-	url    string // cleaned page URL
-	title  string
-	link   string
-	search *analytics.Search
-	event  *analytics.Event
-	ref    analytics.Referrer
-	client analytics.Client
-	loc    analytics.Location
-	ip     netip.Addr // anonymized, or invalid when not stored
-	dims   []analytics.Dimension
+	kind    analytics.HitKind
+	url     string // cleaned page URL
+	title   string
+	link    string
+	search  *analytics.Search
+	event   *analytics.Event
+	content *analytics.Content
+	product *analytics.ProductView
+	order   *analytics.Order
+	ref     analytics.Referrer
+	client  analytics.Client
+	loc     analytics.Location
+	ip      netip.Addr // anonymized, or invalid when not stored
+	dims    []analytics.Dimension
 
 	// noTrack: DNT/GPC "count, don't track": no identifier is stored and
 	// the hit never joins another hit's visit.
@@ -145,6 +148,7 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 	if site.scrub {
 		p.scrub(ph)
 	}
+	procLimitNames(ph)
 
 	// Client.
 	ph.client = analytics.Client{
@@ -266,4 +270,80 @@ func procStricter(a, b analytics.DNTMode) analytics.DNTMode {
 		return analytics.DNTCount
 	}
 	return analytics.DNTIgnore
+}
+
+// procMaxNameLength bounds every name that a store keeps in its action
+// dictionary (titles, event, content, search and product fields, links),
+// as Matomo's page_maximum_length bounds URLs: a very long value is cut
+// instead of making the whole hit fail in the store.
+const procMaxNameLength = 1024
+
+func procLong(ss ...string) bool {
+	for _, s := range ss {
+		if len(s) > procMaxNameLength {
+			return true
+		}
+	}
+	return false
+}
+
+// procLimitNames cuts the names of ph to procMaxNameLength, copying a
+// sub-struct of the hit only when it has to change.
+func procLimitNames(ph *procHit) {
+	cut := func(s string) string { return procTruncate(s, procMaxNameLength) }
+	ph.title, ph.link = cut(ph.title), cut(ph.link)
+	if e := ph.event; e != nil && procLong(e.Category, e.Action, e.Name) {
+		c := *e
+		c.Category, c.Action, c.Name = cut(c.Category), cut(c.Action), cut(c.Name)
+		ph.event = &c
+	}
+	if s := ph.search; s != nil && procLong(s.Keyword, s.Category) {
+		c := *s
+		c.Keyword, c.Category = cut(c.Keyword), cut(c.Category)
+		ph.search = &c
+	}
+	h := ph.hit
+	if c := h.Content; c != nil && procLong(c.Name, c.Piece, c.Target, c.Interaction) {
+		n := *c
+		n.Name, n.Piece, n.Target, n.Interaction = cut(n.Name), cut(n.Piece), cut(n.Target), cut(n.Interaction)
+		ph.content = &n
+	} else {
+		ph.content = c
+	}
+	if pv := h.Product; pv != nil && (procLong(pv.SKU, pv.Name) || procLong(pv.Categories...)) {
+		n := *pv
+		n.SKU, n.Name = cut(n.SKU), cut(n.Name)
+		n.Categories = make([]string, len(pv.Categories))
+		for i, c := range pv.Categories {
+			n.Categories[i] = cut(c)
+		}
+		ph.product = &n
+	} else {
+		ph.product = pv
+	}
+	if o := h.Order; o != nil {
+		long := false
+		for _, it := range o.Items {
+			if procLong(it.SKU, it.Name) || procLong(it.Categories...) {
+				long = true
+				break
+			}
+		}
+		if long {
+			n := *o
+			n.Items = make([]analytics.Item, len(o.Items))
+			for i, it := range o.Items {
+				it.SKU, it.Name = cut(it.SKU), cut(it.Name)
+				cats := make([]string, len(it.Categories))
+				for j, c := range it.Categories {
+					cats[j] = cut(c)
+				}
+				it.Categories = cats
+				n.Items[i] = it
+			}
+			ph.order = &n
+		} else {
+			ph.order = o
+		}
+	}
 }

@@ -112,7 +112,7 @@ func procUAExcluded(ua string, subs []string) bool {
 
 // procAnonymizeIP zeroes the trailing v4Bytes bytes of an IPv4 address or
 // the trailing v6Bits bits of an IPv6 address (an IPv4-mapped IPv6
-// address counts as IPv4).
+// address counts as IPv4). Zero or negative counts mask nothing.
 func procAnonymizeIP(ip netip.Addr, v4Bytes, v6Bits int) netip.Addr {
 	if !ip.IsValid() {
 		return netip.Addr{}

@@ -114,6 +114,8 @@ func TestAnonymizeIP(t *testing.T) {
 		{in: "203.0.113.77", v4: 3, want: "203.0.0.0"},
 		{in: "203.0.113.77", v4: 4, want: "0.0.0.0"},
 		{in: "::ffff:203.0.113.77", v4: 1, want: "203.0.113.0"},
+		{in: "203.0.113.77", v4: -1, want: "203.0.113.77"},
+		{in: "2001:db8::77", v6: -1, want: "2001:db8::77"},
 		{in: "2001:db8:abcd:1234:5678:9abc:def0:1234", v6: 64, want: "2001:db8:abcd:1234::"},
 		{in: "2001:db8:abcd:1234:5678:9abc:def0:1234", v6: 80, want: "2001:db8:abcd::"},
 		{in: "2001:db8:abcd:1234:5678:9abc:def0:1234", v6: 104, want: "2001:d00::"},
@@ -181,8 +183,8 @@ func (g *procFakeGeo) Lookup(ip netip.Addr) (analytics.Location, error) {
 func TestResolvePrivacy(t *testing.T) {
 	inst := ProcessorOptions{}
 	inst.setDefaults()
-	got := procResolvePrivacy(inst.Privacy, analytics.Privacy{IPv6MaskBits: 48, Cookieless: analytics.On, GPC: analytics.DNTCount})
-	want := analytics.Privacy{IPv4MaskBytes: 2, IPv6MaskBits: 48, StoreIP: analytics.On, Cookieless: analytics.On,
+	got := procResolvePrivacy(inst.Privacy, analytics.Privacy{IPv4MaskBytes: -1, IPv6MaskBits: 48, Cookieless: analytics.On, GPC: analytics.DNTCount})
+	want := analytics.Privacy{IPv4MaskBytes: -1, IPv6MaskBits: 48, StoreIP: analytics.On, Cookieless: analytics.On,
 		DNT: analytics.DNTIgnore, GPC: analytics.DNTCount, HashUserID: analytics.Off, ScrubPII: analytics.Off}
 	if got != want {
 		t.Errorf("resolved %+v, want %+v", got, want)

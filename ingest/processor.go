@@ -74,7 +74,8 @@ type ProcessorOptions struct {
 
 	// Privacy is the instance default of every site's privacy settings;
 	// a site's non-zero fields override it. Zero fields here take
-	// Footfall's defaults: IPv4MaskBytes 2, IPv6MaskBits 80, StoreIP On,
+	// Footfall's defaults: IPv4MaskBytes 2, IPv6MaskBits 80 (negative:
+	// no masking), StoreIP On,
 	// Cookieless Off, DNT and GPC DNTIgnore, HashUserID Off, ScrubPII Off.
 	Privacy analytics.Privacy
 	// UserIDSalt is mixed into hashed user ids (Privacy.HashUserID).
@@ -199,11 +200,11 @@ func (o *ProcessorOptions) Validate() error {
 }
 
 func procValidatePrivacy(p analytics.Privacy) error {
-	if p.IPv4MaskBytes < 0 || p.IPv4MaskBytes > 4 {
-		return fmt.Errorf("ingest: processor: IPv4MaskBytes %d not in 1–4: %w", p.IPv4MaskBytes, analytics.ErrInvalid)
+	if p.IPv4MaskBytes > 4 {
+		return fmt.Errorf("ingest: processor: IPv4MaskBytes %d not in 1–4 (or negative: no masking): %w", p.IPv4MaskBytes, analytics.ErrInvalid)
 	}
-	if p.IPv6MaskBits < 0 || p.IPv6MaskBits > 128 {
-		return fmt.Errorf("ingest: processor: IPv6MaskBits %d not in 1–128: %w", p.IPv6MaskBits, analytics.ErrInvalid)
+	if p.IPv6MaskBits > 128 {
+		return fmt.Errorf("ingest: processor: IPv6MaskBits %d not in 1–128 (or negative: no masking): %w", p.IPv6MaskBits, analytics.ErrInvalid)
 	}
 	if p.DNT > analytics.DNTCount || p.GPC > analytics.DNTCount {
 		return fmt.Errorf("ingest: processor: unknown DNT/GPC mode: %w", analytics.ErrInvalid)

@@ -56,10 +56,10 @@ type procGoal struct {
 // non-zero field of site overrides inst.
 func procResolvePrivacy(inst, site analytics.Privacy) analytics.Privacy {
 	r := inst
-	if site.IPv4MaskBytes > 0 && site.IPv4MaskBytes <= 4 {
-		r.IPv4MaskBytes = site.IPv4MaskBytes
+	if site.IPv4MaskBytes != 0 && site.IPv4MaskBytes <= 4 {
+		r.IPv4MaskBytes = site.IPv4MaskBytes // negative: no masking
 	}
-	if site.IPv6MaskBits > 0 && site.IPv6MaskBits <= 128 {
+	if site.IPv6MaskBits != 0 && site.IPv6MaskBits <= 128 {
 		r.IPv6MaskBits = site.IPv6MaskBits
 	}
 	for _, t := range []struct{ dst, src *analytics.Toggle }{

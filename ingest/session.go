@@ -264,11 +264,7 @@ func (b *sessBatch) sessionize(ctx context.Context, ph *procHit) error {
 			b.p.log.Debug("conversion of unknown goal ignored", "site", ph.site.ID, "goal", ph.hit.GoalID, "hit", ph.hit.ID.String())
 			return nil
 		}
-		rev := ph.hit.Revenue
-		if rev == 0 {
-			rev = g.Revenue
-		}
-		b.convert(st, ph, g, st.v.LastActionID, rev)
+		b.convert(st, ph, g, st.v.LastActionID, procRevenue(ph.hit, g))
 	case analytics.KindEcommerceOrder, analytics.KindCartUpdate:
 		b.ecommerce(st, ph)
 	}
@@ -371,8 +367,8 @@ func (b *sessBatch) recordAction(st *sessState, ph *procHit, at analytics.Action
 		TimeSpentRef: spent,
 		Event:        ph.event,
 		Search:       ph.search,
-		Content:      h.Content,
-		Product:      h.Product,
+		Content:      ph.content,
+		Product:      ph.product,
 		Timing:       h.Timing,
 		Dimensions:   ph.dims,
 	}
@@ -444,11 +440,7 @@ func (b *sessBatch) matchGoals(st *sessState, ph *procHit, at analytics.ActionTy
 			}
 		}
 		if g.matches(s) {
-			rev := g.Revenue
-			if ph.hit.Revenue != 0 {
-				rev = ph.hit.Revenue
-			}
-			b.convert(st, ph, g, actionID, rev)
+			b.convert(st, ph, g, actionID, procRevenue(ph.hit, g))
 		}
 	}
 }
@@ -466,6 +458,15 @@ func (b *sessBatch) convert(st *sessState, ph *procHit, g *procGoal, actionID in
 	st.goals = append(st.goals, g.ID)
 	st.v.GoalConverted = true
 	b.lb.Conversions = append(b.lb.Conversions, b.conversion(st, ph, g.ID, buster, actionID, revenue))
+}
+
+// procRevenue is the revenue of a conversion of g by h: the hit's when it
+// sent one (revenue=, 0 included), else the goal's default.
+func procRevenue(h *analytics.Hit, g *procGoal) float64 {
+	if h.Has(analytics.FlagRevenue) || h.Revenue != 0 {
+		return h.Revenue
+	}
+	return g.Revenue
 }
 
 // procBuster derives a positive conversion buster from a hit ID.
@@ -521,12 +522,12 @@ func (b *sessBatch) attribution(ph *procHit, v *analytics.Visit) analytics.Refer
 // ecommerce records an order (deduplicated by order ID) or the visit's
 // open cart.
 func (b *sessBatch) ecommerce(st *sessState, ph *procHit) {
-	if !ph.site.Ecommerce || ph.hit.Order == nil {
+	if !ph.site.Ecommerce || ph.order == nil {
 		b.discarded++
 		b.p.log.Debug("ecommerce request ignored", "site", ph.site.ID, "ecommerce", ph.site.Ecommerce, "hit", ph.hit.ID.String())
 		return
 	}
-	o := ph.hit.Order
+	o := ph.order
 	v := &st.v
 	rev := o.Revenue
 	if rev == 0 {

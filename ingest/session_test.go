@@ -457,6 +457,7 @@ func procSessCases() []procSessCase {
 				procPV(2*time.Minute, procGoalHit(1, 9)),
 				procPV(3*time.Minute, procGoalHit(2, 0)),
 				procPV(4*time.Minute, procGoalHit(2, 7)),
+				procPV(4*time.Minute+time.Second, procGoalHit(2, 0), procFlags(analytics.FlagRevenue)), // an explicit 0
 				procPV(5*time.Minute, procGoalHit(99, 0)),
 				procPV(6*time.Minute, procURL("https://example.com/pricing")),
 				procPV(7*time.Minute, procURL("https://example.com/pricing?x=1")),
@@ -471,15 +472,15 @@ func procSessCases() []procSessCase {
 					procEq(t, "conversion visit", c.VisitID, v.ID)
 				}
 				procEq(t, "goal 1 conversions", len(byGoal[1]), 1)
-				procEq(t, "goal 2 conversions", len(byGoal[2]), 2)
+				procEq(t, "goal 2 conversions", len(byGoal[2]), 3)
 				procEq(t, "goal 3 conversions", len(byGoal[3]), 1)
 				procEq(t, "unknown goal conversions", len(byGoal[99]), 0)
 				if len(byGoal[1]) == 1 {
 					procEq(t, "goal 1 default revenue", byGoal[1][0].Revenue, 5.0)
 				}
-				if len(byGoal[2]) == 2 {
-					procEq(t, "goal 2 revenues", byGoal[2][0].Revenue+byGoal[2][1].Revenue, 8.0)
-					if byGoal[2][0].Buster == byGoal[2][1].Buster {
+				if len(byGoal[2]) == 3 {
+					procEq(t, "goal 2 revenues (default 1, sent 7, sent 0)", byGoal[2][0].Revenue+byGoal[2][1].Revenue+byGoal[2][2].Revenue, 8.0)
+					if byGoal[2][0].Buster == byGoal[2][1].Buster || byGoal[2][1].Buster == byGoal[2][2].Buster {
 						t.Error("allow-multiple conversions share a buster")
 					}
 				}

@@ -88,7 +88,10 @@ func (c *procUACache) parse(ua string) *procUAInfo {
 		return info
 	}
 	a := c.parser.Parse(ua)
-	info.Bot = a.IsBot() || c.crawlers.IsCrawler(ua)
+	// crawlerdetect is one huge regular expression (~0.5ms a string); a
+	// user agent in the plain shape of a mainstream browser cannot match
+	// it, so only the others go through it.
+	info.Bot = a.IsBot() || !procPlainBrowser(ua) && c.crawlers.IsCrawler(ua)
 	info.BrowserName = string(a.Browser())
 	if maj := a.BrowserVersionMajor(); maj != "" {
 		info.BrowserVersion = maj
@@ -200,4 +203,160 @@ func procVersionAfter(ua, marker string, sep byte) string {
 		return ""
 	}
 	return strings.ReplaceAll(s[:n], string(sep), ".")
+}
+
+// procBrowserProducts are the product tokens ("Name/version") of
+// mainstream browsers' user agents.
+var procBrowserProducts = map[string]bool{
+	"Mozilla": true, "AppleWebKit": true, "Chrome": true, "Safari": true, "Version": true,
+	"Mobile": true, "Firefox": true, "Gecko": true, "Edg": true, "EdgA": true, "EdgiOS": true,
+	"Edge": true, "OPR": true, "SamsungBrowser": true, "CriOS": true, "FxiOS": true,
+	"YaBrowser": true, "Vivaldi": true,
+}
+
+// procPlainBrowser reports whether ua has exactly the shape of a
+// mainstream browser's user agent: "Mozilla/5.0 (platform)", then only
+// known browser products and "(KHTML, like Gecko)", where the platform
+// comment is made of known platform parts ("Windows NT 10.0", "Win64",
+// "Intel Mac OS X 10_15_7", "Android 14", a device model after Android,
+// "rv:123.0", …). It is a conservative fast path in front of the crawler
+// list: a false "no" only costs the slow check. The tests check it against
+// crawlerdetect's own corpus of crawler user agents.
+func procPlainBrowser(ua string) bool {
+	if !strings.HasPrefix(ua, "Mozilla/5.0 (") || len(ua) > 400 {
+		return false
+	}
+	s := ua[len("Mozilla/5.0 "):]
+	first, engine := true, false
+	for s != "" {
+		switch {
+		case s[0] == ' ':
+			s = s[1:]
+		case s[0] == '(':
+			end := strings.IndexByte(s, ')')
+			if end < 0 {
+				return false
+			}
+			c := s[1:end]
+			if first {
+				if !procPlainPlatform(c) {
+					return false
+				}
+				first = false
+			} else if c != "KHTML, like Gecko" {
+				return false
+			}
+			s = s[end+1:]
+		default:
+			if first {
+				return false
+			}
+			end := strings.IndexAny(s, " (")
+			if end < 0 {
+				end = len(s)
+			}
+			name, ver, _ := strings.Cut(s[:end], "/")
+			if !procBrowserProducts[name] || !procPlainVersion(ver) {
+				return false
+			}
+			engine = engine || name == "AppleWebKit" || name == "Gecko"
+			s = s[end:]
+		}
+	}
+	return engine
+}
+
+func procPlainVersion(v string) bool {
+	if len(v) > 24 {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+var procPlatformWords = map[string]bool{
+	"Win64": true, "x64": true, "WOW64": true, "Macintosh": true, "X11": true, "Linux": true,
+	"Ubuntu": true, "Fedora": true, "U": true, "wv": true, "Mobile": true, "Tablet": true,
+	"iPhone": true, "iPad": true, "iPod": true, "iPod touch": true, "Linux x86_64": true,
+	"Linux i686": true, "Linux aarch64": true, "Linux armv7l": true, "Linux armv8l": true, "K": true,
+}
+
+// procPlainPlatform accepts the platform comment of a browser user agent.
+func procPlainPlatform(c string) bool {
+	if c == "" || len(c) > 160 {
+		return false
+	}
+	android, model := false, false // a device model may follow "Android n", once
+	for _, part := range strings.Split(c, "; ") {
+		afterAndroid := android && !model
+		switch {
+		case procPlatformWords[part]:
+		case procVersionPart(part, "Windows NT ", ""), procVersionPart(part, "Intel Mac OS X ", ""),
+			procVersionPart(part, "rv:", ""), procVersionPart(part, "CPU iPhone OS ", " like Mac OS X"),
+			procVersionPart(part, "CPU OS ", " like Mac OS X"):
+		case procVersionPart(part, "Android ", ""):
+			android = true
+		case len(part) == 2 && procLetters(part), len(part) == 5 && part[2] == '-' && procLetters(part[:2]) && procLetters(part[3:]):
+			// locale: "en", "en-us"
+		case afterAndroid && procDeviceModel(part):
+			model = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// procVersionPart reports whether part is prefix, a version, suffix.
+func procVersionPart(part, prefix, suffix string) bool {
+	v, ok := strings.CutPrefix(part, prefix)
+	if !ok {
+		return false
+	}
+	if v, ok = strings.CutSuffix(v, suffix); !ok || v == "" {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(c >= '0' && c <= '9' || c == '.' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func procLetters(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i] | 0x20; c < 'a' || c > 'z' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// procDeviceModel accepts an Android device model ("Pixel 8",
+// "SM-S918B Build/TP1A.220624.014") without crawler words.
+func procDeviceModel(m string) bool {
+	if len(m) > 60 {
+		return false
+	}
+	for i := 0; i < len(m); i++ {
+		ch := m[i]
+		if !(ch >= '0' && ch <= '9' || ch >= 'A' && ch <= 'Z' || ch >= 'a' && ch <= 'z' || ch == ' ' || ch == '.' || ch == '_' || ch == '-' || ch == '/') {
+			return false
+		}
+	}
+	l := strings.ToLower(m)
+	for _, w := range [...]string{"bot", "crawl", "spider", "http", "www", "headless", "lighthouse", "preview",
+		"scan", "fetch", "search", "check", "monitor", "archive", "google", "agent", "test", "validator",
+		"screenshot", "generator", "render", "seznam", "wpm"} {
+		if strings.Contains(l, w) {
+			return false
+		}
+	}
+	return true
 }

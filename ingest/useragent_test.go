@@ -2,6 +2,10 @@ package ingest
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	analytics "github.com/footfall/analytics"
@@ -46,5 +50,62 @@ func TestUACacheBounded(t *testing.T) {
 	a := c.get(procChromeUA)
 	if b := c.get(procChromeUA); a != b {
 		t.Error("repeated lookup parsed again")
+	}
+}
+
+// procCrawlerdetectCorpus returns the lines of a test file of the
+// crawlerdetect module (its corpus of crawler and device user agents).
+func procCrawlerdetectCorpus(t *testing.T, name string) []string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/x-way/crawlerdetect").Output()
+	if err != nil {
+		t.Fatalf("locating the crawlerdetect module: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "testdata", name))
+	if err != nil {
+		t.Fatalf("reading crawlerdetect's %s: %v", name, err)
+	}
+	var lines []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return lines
+}
+
+// TestPlainBrowserNeverHidesACrawler: the fast path in front of
+// crawlerdetect never accepts a user agent that crawlerdetect (or its
+// corpus) calls a crawler, and it does accept the common browsers.
+func TestPlainBrowserNeverHidesACrawler(t *testing.T) {
+	c := newProcUACache(10)
+	crawlers := procCrawlerdetectCorpus(t, "crawlers.txt")
+	if len(crawlers) < 1000 {
+		t.Fatalf("only %d crawler user agents", len(crawlers))
+	}
+	for _, ua := range crawlers {
+		if procPlainBrowser(ua) {
+			t.Errorf("crawler taken for a plain browser: %q", ua)
+		}
+	}
+	devices := procCrawlerdetectCorpus(t, "devices.txt")
+	plain, checked := 0, 0
+	for i, ua := range devices {
+		if !procPlainBrowser(ua) {
+			continue
+		}
+		plain++
+		if i%97 == 0 { // crawlerdetect is slow: check a sample
+			checked++
+			if c.crawlers.IsCrawler(ua) {
+				t.Errorf("plain browser that crawlerdetect calls a crawler: %q", ua)
+			}
+		}
+	}
+	t.Logf("fast path: %d of %d device user agents (%d checked against crawlerdetect)", plain, len(devices), checked)
+	for _, ua := range []string{procChromeUA, procFirefoxUA, procIPhoneUA} {
+		if !procPlainBrowser(ua) {
+			t.Errorf("common browser not on the fast path: %q", ua)
+		}
 	}
 }
