@@ -1,0 +1,218 @@
+package tracker
+
+//go:generate go run gen.go
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/footfall/analytics"
+)
+
+// The minified scripts, generated from tracker.js and lite.js.
+var (
+	//go:embed tracker.min.js
+	fullJS []byte
+	//go:embed lite.min.js
+	liteJS []byte
+)
+
+// DefaultMaxAge is how long browsers and shared caches keep a script when
+// Options.MaxAge is zero. A day is Matomo's own setting for matomo.js: a
+// new tracker version reaches every visitor within a day, and a visitor
+// browsing for a day downloads it at most once (revalidation after that is
+// a 304 thanks to the ETag).
+const DefaultMaxAge = 24 * time.Hour
+
+// Options configure a Handler.
+type Options struct {
+	// MaxAge is how long browsers and shared caches may keep a script
+	// (Cache-Control: public, max-age=…), rounded down to whole seconds.
+	// Default: DefaultMaxAge (24h). Negative is invalid.
+	MaxAge time.Duration
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxAge == 0 {
+		o.MaxAge = DefaultMaxAge
+	}
+}
+
+// Validate reports whether o is usable. New fills the defaults before
+// calling it.
+func (o *Options) Validate() error {
+	if o.MaxAge < 0 {
+		return fmt.Errorf("tracker: MaxAge %v is negative: %w", o.MaxAge, analytics.ErrInvalid)
+	}
+	return nil
+}
+
+// Handler serves the tracker scripts. It is safe for concurrent use; all
+// its work (compression, hashing) is done by New.
+type Handler struct {
+	full, lite   script
+	cacheControl string
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// script is one script in its two encodings.
+type script struct {
+	raw, gz         []byte
+	etag, gzipEtag  string
+	rawLen, gzipLen string
+}
+
+func newScript(src []byte) script {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // only fails for a bad level
+	zw.Write(src)
+	zw.Close()
+	sum := sha256.Sum256(src)
+	tag := base64.RawURLEncoding.EncodeToString(sum[:12])
+	return script{
+		raw: src, gz: buf.Bytes(),
+		// Strong validators, one per representation (RFC 9110 §8.8.3):
+		// the gzipped bytes differ from the plain ones.
+		etag: `"` + tag + `"`, gzipEtag: `"` + tag + `-gz"`,
+		rawLen: strconv.Itoa(len(src)), gzipLen: strconv.Itoa(buf.Len()),
+	}
+}
+
+// New returns a Handler with the defaults filled in for the zero fields of
+// opts. It fails with analytics.ErrInvalid if opts do not validate.
+func New(opts Options) (*Handler, error) {
+	opts.setDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return &Handler{
+		full:         newScript(fullJS),
+		lite:         newScript(liteJS),
+		cacheControl: "public, max-age=" + strconv.FormatInt(int64(opts.MaxAge/time.Second), 10),
+	}, nil
+}
+
+// Full returns a copy of the minified full tracker, as served at
+// /matomo.js.
+func Full() []byte { return bytes.Clone(fullJS) }
+
+// Lite returns a copy of the minified lite tracker, as served at
+// /footfall-lite.js.
+func Lite() []byte { return bytes.Clone(liteJS) }
+
+// Match reports whether the handler serves path p, and which script: a
+// path ending in /matomo.js, /piwik.js, /js/, /js/index.php or
+// /js/tracker.php is the full tracker, one ending in /footfall-lite.js the
+// lite tracker. The leading slash may be missing (after
+// http.StripPrefix).
+func Match(p string) (lite, ok bool) {
+	if p != "" && p[0] != '/' {
+		p = "/" + p
+	}
+	for _, s := range []string{"/matomo.js", "/piwik.js", "/js/", "/js/index.php", "/js/tracker.php"} {
+		if strings.HasSuffix(p, s) {
+			return false, true
+		}
+	}
+	if strings.HasSuffix(p, "/footfall-lite.js") {
+		return true, true
+	}
+	return false, false
+}
+
+// ServeHTTP serves the script named by the request path (see Match; any
+// other path is 404) to GET and HEAD requests: gzipped when the client
+// accepts it, with a strong ETag answered by 304 on If-None-Match, and
+// Cache-Control: public, max-age=….
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	lite, ok := Match(r.URL.Path)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, http.StatusText(http.StatusMethodNotAllowed), http.StatusMethodNotAllowed)
+		return
+	}
+	s := &h.full
+	if lite {
+		s = &h.lite
+	}
+	hdr := w.Header()
+	hdr.Set("Content-Type", "application/javascript; charset=utf-8")
+	hdr.Set("Cache-Control", h.cacheControl)
+	hdr.Set("Vary", "Accept-Encoding")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	body, etag, length := s.raw, s.etag, s.rawLen
+	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+		body, etag, length = s.gz, s.gzipEtag, s.gzipLen
+		hdr.Set("Content-Encoding", "gzip")
+	}
+	hdr.Set("Etag", etag)
+	if noneMatch(r.Header.Values("If-None-Match"), etag) {
+		hdr.Del("Content-Type")
+		hdr.Del("Content-Encoding")
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hdr.Set("Content-Length", length)
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+// acceptsGzip reports whether Accept-Encoding values allow gzip: "gzip"
+// (or "x-gzip") with a non-zero q, or "*" with a non-zero q when gzip is
+// not listed.
+func acceptsGzip(values []string) bool {
+	star := false
+	for _, v := range values {
+		for _, part := range strings.Split(v, ",") {
+			name, params, _ := strings.Cut(part, ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			q := 1.0
+			for _, p := range strings.Split(params, ";") {
+				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
+				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+					f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+					if err != nil {
+						f = 0
+					}
+					q = f
+				}
+			}
+			switch name {
+			case "gzip", "x-gzip":
+				return q > 0
+			case "*":
+				star = q > 0
+			}
+		}
+	}
+	return star
+}
+
+// noneMatch reports whether an If-None-Match header lists etag (weak
+// comparison, as RFC 9110 §13.1.2 asks) or is "*".
+func noneMatch(values []string, etag string) bool {
+	for _, v := range values {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.TrimSpace(t)
+			if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+				return true
+			}
+		}
+	}
+	return false
+}
