@@ -173,7 +173,9 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 	case p.o.Geo != nil && h.IP.IsValid():
 		loc, gerr := p.o.Geo.Lookup(h.IP)
 		if gerr != nil {
-			p.log.Warn("geolocation failed", "error", gerr)
+			if p.logLimit.allow("geo") {
+				p.log.Warn("geolocation failed (logged once a minute)", "error", gerr)
+			}
 		} else {
 			ph.loc = loc
 		}
@@ -188,7 +190,7 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 	ph.dims = h.Dimensions
 
 	// Identity: uid → cid → _id → config hash.
-	salt, err := p.salts.get(ctx, site.ID, ph.day.String())
+	salt, err := p.salts.get(ctx, site.ID, ph.day)
 	if err != nil {
 		return "", err
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	analytics "github.com/footfall/analytics"
@@ -85,8 +86,9 @@ type ProcessorOptions struct {
 	// SiteRefresh is how often the site and goal cache is reloaded.
 	// Default: 30s.
 	SiteRefresh time.Duration
-	// VisitCacheSize bounds the open-visit cache of each shard (entries).
-	// Default: 50000.
+	// VisitCacheSize bounds the cached visitor states (about 1 KiB each),
+	// shared evenly by the shards this processor handles; a visitor that
+	// fell out is looked up in the store again. Default: 100000.
 	VisitCacheSize int
 	// UACacheSize bounds the parsed user agent cache (entries).
 	// Default: 20000.
@@ -134,7 +136,7 @@ func (o *ProcessorOptions) setDefaults() {
 		o.SiteRefresh = 30 * time.Second
 	}
 	if o.VisitCacheSize == 0 {
-		o.VisitCacheSize = 50000
+		o.VisitCacheSize = 100000
 	}
 	if o.UACacheSize == 0 {
 		o.UACacheSize = 20000
@@ -229,8 +231,10 @@ type Processor struct {
 	ids   *procIDs
 	ipEx  procIPMatcher // instance-wide excluded IPs
 
-	mu     sync.Mutex
-	shards map[string]*procShard
+	mu        sync.Mutex
+	shards    map[string]*procShard
+	cacheHalf atomic.Int64 // entries per generation of a shard's visit cache
+	logLimit  procLogLimiter
 
 	// backoff is the wait before retry i (0-based) of a retryable error.
 	backoff func(i int) time.Duration
@@ -511,8 +515,10 @@ func (p *Processor) shard(name string) *procShard {
 	defer p.mu.Unlock()
 	sh := p.shards[name]
 	if sh == nil {
-		sh = newProcShard(name, p.o.VisitCacheSize)
+		sh = newProcShard(name, &p.cacheHalf)
 		p.shards[name] = sh
+		// Each generation of each shard's cache holds a share of the total.
+		p.cacheHalf.Store(int64(max(p.o.VisitCacheSize/(2*len(p.shards)), 64)))
 	}
 	return sh
 }
@@ -543,13 +549,12 @@ type procShard struct {
 	name    string
 	cp      analytics.Position
 	cpKnown bool
-	half    int
+	half    *atomic.Int64
 	cur     map[analytics.VisitorMatch]*sessState
 	old     map[analytics.VisitorMatch]*sessState
 }
 
-func newProcShard(name string, size int) *procShard {
-	half := max(size/2, 1)
+func newProcShard(name string, half *atomic.Int64) *procShard {
 	return &procShard{name: name, half: half, cur: make(map[analytics.VisitorMatch]*sessState)}
 }
 
@@ -565,9 +570,9 @@ func (s *procShard) get(k analytics.VisitorMatch) *sessState {
 }
 
 func (s *procShard) put(k analytics.VisitorMatch, st *sessState) {
-	if _, ok := s.cur[k]; !ok && len(s.cur) >= s.half {
+	if _, ok := s.cur[k]; !ok && int64(len(s.cur)) >= s.half.Load() {
 		s.old = s.cur
-		s.cur = make(map[analytics.VisitorMatch]*sessState, s.half)
+		s.cur = make(map[analytics.VisitorMatch]*sessState)
 	}
 	s.cur[k] = st
 }
@@ -614,7 +619,7 @@ func (ids *procIDs) get(ctx context.Context, kind analytics.IDKind) (int64, erro
 
 type procSaltKey struct {
 	site int
-	day  string
+	day  procDay
 }
 
 // procSalts caches the daily salts of the store.
@@ -628,7 +633,7 @@ func newProcSalts(s analytics.SaltStore) *procSalts {
 	return &procSalts{store: s, m: make(map[procSaltKey][]byte)}
 }
 
-func (s *procSalts) get(ctx context.Context, site int, day string) ([]byte, error) {
+func (s *procSalts) get(ctx context.Context, site int, day procDay) ([]byte, error) {
 	k := procSaltKey{site, day}
 	s.mu.Lock()
 	salt, ok := s.m[k]
@@ -636,7 +641,7 @@ func (s *procSalts) get(ctx context.Context, site int, day string) ([]byte, erro
 	if ok {
 		return salt, nil
 	}
-	salt, err := s.store.DailySalt(ctx, site, day)
+	salt, err := s.store.DailySalt(ctx, site, day.String())
 	if err != nil {
 		return nil, fmt.Errorf("ingest: processor: daily salt of site %d %s: %w", site, day, err)
 	}
@@ -647,4 +652,29 @@ func (s *procSalts) get(ctx context.Context, site int, day string) ([]byte, erro
 	s.m[k] = salt
 	s.mu.Unlock()
 	return salt, nil
+}
+
+// procLogLimiter lets a repeated log line through once a minute per key
+// (an unknown site, a failing geolocation database), so a misconfigured
+// tracker cannot flood the log.
+type procLogLimiter struct {
+	mu   sync.Mutex
+	last map[string]time.Time
+}
+
+func (l *procLogLimiter) allow(key string) bool {
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.last == nil {
+		l.last = make(map[string]time.Time)
+	}
+	if t, ok := l.last[key]; ok && now.Sub(t) < time.Minute {
+		return false
+	}
+	if len(l.last) > 1024 {
+		clear(l.last)
+	}
+	l.last[key] = now
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	analytics "github.com/footfall/analytics"
+	"github.com/footfall/analytics/queue/memqueue"
 	"github.com/footfall/analytics/store/sqlitestore"
 )
 
@@ -207,6 +208,53 @@ func BenchmarkProcessorSQLite(b *testing.B) {
 	b.ReportMetric(ts.last.Seconds()*1e3/n, "ms-lastvisit/op")
 	b.ReportMetric(float64(ts.lastN)/n, "lastvisits/op")
 	b.ReportMetric((ts.salt+ts.ids+ts.cp).Seconds()*1e3/n, "ms-other-store/op")
+}
+
+// BenchmarkProcessorSQLiteRun: the deployed shape: hits in a memqueue with
+// 16 shards, Run with the default 2 workers (one builds a batch while the
+// other writes), until the closed queue is drained. An op is 500 hits.
+func BenchmarkProcessorSQLiteRun(b *testing.B) {
+	ctx := b.Context()
+	st, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: filepath.Join(b.TempDir(), "bench.db"), Migrate: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	site := procBenchSite()
+	if err := st.CreateSite(ctx, &site); err != nil {
+		b.Fatal(err)
+	}
+	g := procBenchGoal(site.ID)
+	if err := st.CreateGoal(ctx, &g); err != nil {
+		b.Fatal(err)
+	}
+	q, err := memqueue.New(memqueue.Options{Shards: 16, MaxHits: b.N*500 + 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := NewProcessor(ProcessorOptions{Queue: q, Store: st, Now: func() time.Time { return procBase }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	gen := newProcBenchGen(1)
+	hits := make([]analytics.Hit, b.N*500)
+	for i := range hits {
+		hits[i] = gen.hit()
+	}
+	if err := q.Enqueue(ctx, hits); err != nil {
+		b.Fatal(err)
+	}
+	q.Close()
+	b.ReportAllocs()
+	b.ResetTimer()
+	if err := p.Run(ctx); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	if s, _ := q.Stats(ctx); s.Depth != 0 {
+		b.Fatalf("%d hits left", s.Depth)
+	}
+	procReportHits(b, len(hits))
 }
 
 // BenchmarkProcessorFakeStore: the same work on the in-memory fake store:

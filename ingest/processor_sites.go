@@ -295,7 +295,9 @@ func (c *procSites) load(ctx context.Context) error {
 		}
 		ps, warns := newProcSite(&c.p.o, s, goals)
 		for _, w := range warns {
-			c.p.log.Warn("site setting ignored", "site", s.ID, "error", w)
+			if c.p.logLimit.allow(w.Error()) {
+				c.p.log.Warn("site setting ignored", "site", s.ID, "error", w)
+			}
 		}
 		byID[s.ID] = ps
 	}

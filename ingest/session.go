@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,7 +134,9 @@ func (b *sessBatch) apply(ctx context.Context, h *analytics.Hit, ph *procHit) (e
 	if reason != "" {
 		b.excluded++
 		if reason == procExclUnknownSite {
-			b.p.log.Warn("hit for unknown site dropped", "site", h.SiteID, "hit", h.ID.String())
+			if b.p.logLimit.allow("site " + strconv.Itoa(h.SiteID)) {
+				b.p.log.Warn("hits for an unknown site dropped (logged once a minute)", "site", h.SiteID, "hit", h.ID.String())
+			}
 		} else {
 			b.p.log.Trace("hit excluded", "reason", reason, "site", h.SiteID, "hit", h.ID.String())
 		}
