@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -140,7 +141,7 @@ type cached struct {
 // fileStamp identifies a version of the file for the change watch.
 type fileStamp struct {
 	size int64
-	mod  time.Time
+	mod  int64 // modification time, Unix nanoseconds
 }
 
 // Geo resolves addresses with a MaxMind DB file. It is safe for concurrent
@@ -244,16 +245,15 @@ func (db *database) lookup(ip netip.Addr) (analytics.Location, error) {
 		return analytics.Location{}, fmt.Errorf("maxmindgeo: lookup %s: %w: %w", ip, err, analytics.ErrInvalid)
 	}
 	if set != nil {
-		// An empty way first; when both are taken, the offset's low bit
-		// picks the victim, so two records that keep missing each other
-		// out of one way can settle in both.
+		// An empty way first; when both are taken, a random victim, so no
+		// pair of records can keep evicting each other from one way.
 		switch {
 		case w0 == nil:
 			set[0].Store(e)
 		case w1 == nil:
 			set[1].Store(e)
 		default:
-			set[(off>>1)&1].Store(e)
+			set[rand.Uint32()&1].Store(e)
 		}
 	}
 	return e.rec.loc, nil
@@ -402,7 +402,7 @@ func (g *Geo) Close() error {
 }
 
 func stampOf(fi fs.FileInfo) fileStamp {
-	return fileStamp{size: fi.Size(), mod: fi.ModTime()}
+	return fileStamp{size: fi.Size(), mod: fi.ModTime().UnixNano()}
 }
 
 // load reads, opens, verifies and inspects the file at path. stamp is the
