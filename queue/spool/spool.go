@@ -564,12 +564,12 @@ func (q *Queue) syncTo(seq uint64, f *os.File) error {
 	}
 	q.mu.Lock()
 	upto := q.nextSeq - 1
-	if q.active != f { // rotated or closed: rotation synced it
+	if q.active != f { // rotated, replayed or closed: marked synced then
 		q.mu.Unlock()
 		if q.synced.Load() >= seq {
 			return nil
 		}
-		return fmt.Errorf("spool: sync: segment closed: %w", analytics.ErrUnavailable)
+		return fmt.Errorf("spool: sync: segment closed before it was synced: %w", analytics.ErrUnavailable)
 	}
 	q.mu.Unlock()
 	if err := f.Sync(); err != nil {
@@ -762,11 +762,14 @@ func (q *Queue) advance(seg *segment, off, records, hits int64) error {
 		return nil
 	}
 	if last {
-		// The spool is empty: drop the active segment too.
+		// The spool is empty: drop the active segment too. Its records are
+		// all accepted by the inner queue, which is as good as on disk for
+		// writers still waiting in syncTo.
 		if q.active != nil {
 			q.active.Close()
 			q.active = nil
 		}
+		q.markSynced(q.nextSeq - 1)
 	}
 	if err := os.Remove(seg.path); err != nil && !os.IsNotExist(err) {
 		q.log.Error("removing a replayed segment failed", "segment", seg.path, "error", err)
@@ -831,6 +834,9 @@ func (q *Queue) Close() error {
 		err = q.active.Sync()
 		q.active.Close()
 		q.active = nil
+		if err == nil {
+			q.markSynced(q.nextSeq - 1)
+		}
 	}
 	q.mu.Unlock()
 	q.lock.Close()
