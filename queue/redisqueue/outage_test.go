@@ -8,8 +8,8 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
