@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -288,5 +289,40 @@ func BenchmarkDecode(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(enc)), "bytes/hit")
 		})
+	}
+}
+
+// TestEncodesEveryField fails when the contract grows a field the codec
+// does not know: add it to Append and Decode (a new presence bit or a new
+// Version) and to fullHit, then to this list.
+func TestEncodesEveryField(t *testing.T) {
+	known := map[reflect.Type][]string{
+		reflect.TypeFor[analytics.Hit](): {"ID", "Pos", "SiteID", "Time", "Kind", "Flags", "IP", "UserAgent", "Lang", "UAData",
+			"UserID", "CID", "CookieID", "URL", "Title", "Referrer", "PageViewID", "Link", "Event", "Search", "Content",
+			"GoalID", "Revenue", "Order", "Product", "Timing", "Attribution", "Location", "Dimensions", "Device"},
+		reflect.TypeFor[analytics.Event]():       {"Category", "Action", "Name", "Value", "HasValue"},
+		reflect.TypeFor[analytics.Search]():      {"Keyword", "Category", "Count"},
+		reflect.TypeFor[analytics.Content]():     {"Name", "Piece", "Target", "Interaction"},
+		reflect.TypeFor[analytics.Order]():       {"OrderID", "Revenue", "Subtotal", "Tax", "Shipping", "Discount", "Items"},
+		reflect.TypeFor[analytics.Item]():        {"SKU", "Name", "Categories", "Price", "Quantity", "Deleted"},
+		reflect.TypeFor[analytics.ProductView](): {"SKU", "Name", "Categories", "Price"},
+		reflect.TypeFor[analytics.PageTiming]():  {"Network", "Server", "Transfer", "DOMProcessing", "DOMCompletion", "OnLoad"},
+		reflect.TypeFor[analytics.Attribution](): {"CampaignName", "CampaignKeyword", "ReferrerURL", "Time"},
+		reflect.TypeFor[analytics.Location](): {"CountryCode", "RegionCode", "RegionName", "City", "Latitude", "Longitude",
+			"HasCoords", "TimeZone"},
+		reflect.TypeFor[analytics.Dimension](): {"ID", "Value"},
+		reflect.TypeFor[analytics.Device]():    {"ScreenWidth", "ScreenHeight", "LocalHour", "LocalMinute", "LocalSecond", "Plugins"},
+	}
+	if reflect.TypeFor[analytics.HitFlags]().Size() != 2 || reflect.TypeFor[analytics.HitKind]().Size() != 1 {
+		t.Errorf("HitFlags or HitKind changed size; the codec writes them as uint16 and one byte")
+	}
+	for typ, fields := range known {
+		var got []string
+		for f := range typ.Fields() {
+			got = append(got, f.Name)
+		}
+		if diff := cmp.Diff(fields, got); diff != "" {
+			t.Errorf("%v changed (-encoded +contract); update hitcodec:\n%s", typ, diff)
+		}
 	}
 }
