@@ -581,3 +581,41 @@ func TestRetriesAreHarmless(t *testing.T) {
 		t.Errorf("delivered %v, want every hit once, in order", got)
 	}
 }
+
+// TestStreamRecreated: when Redis loses the queue's keys (a restart
+// without persistence), enqueueing and receiving go on: the stream and
+// its group are recreated and the consumer takes its leases again.
+func TestStreamRecreated(t *testing.T) {
+	c := testClient(t)
+	p := testPrefix(t, c)
+	q := newQ(t, c, p, Options{Shards: 2, LeaseTTL: 300 * time.Millisecond})
+	if err := q.Enqueue(t.Context(), vhits(1, 0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	d := mustReceive(t, q, 10)
+	d.Ack(t.Context())
+	deletePrefix(t, c, p) // every key: streams, groups, leases, meta
+	if err := q.Enqueue(t.Context(), vhits(1, 1, 2)); err != nil {
+		t.Fatalf("Enqueue after the keys were lost: %v", err)
+	}
+	var got []string
+	for len(got) < 2 {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		d, err := q.Receive(ctx, 10)
+		cancel()
+		if errors.Is(err, analytics.ErrUnavailable) {
+			continue // the NOGROUP round that recreates the group
+		}
+		if err != nil {
+			t.Fatalf("Receive after the keys were lost: %v", err)
+		}
+		got = append(got, tags(d)...)
+		d.Ack(t.Context())
+	}
+	if fmt.Sprint(got) != "[1:1 1:2]" {
+		t.Errorf("delivered %v", got)
+	}
+	if n, _ := c.HGet(t.Context(), p+":meta", "shards").Result(); n != "2" {
+		t.Errorf("meta shards = %q after recovery, want 2", n)
+	}
+}
