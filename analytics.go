@@ -701,6 +701,16 @@ type Conversion struct {
 	CountryCode                       string
 }
 
+// Limits every store enforces (WriteBatch fails with ErrInvalid beyond
+// them) and the processor respects.
+const (
+	// MaxNameLen bounds, in bytes, every name a store keeps in its action
+	// dictionary: URLs, titles, event, content, search and product fields.
+	MaxNameLen = 4096
+	// MaxCategories bounds the categories of a product view or an item.
+	MaxCategories = 5
+)
+
 // Goal IDs with a special meaning in Conversion.GoalID.
 const (
 	GoalEcommerceOrder = 0
@@ -937,6 +947,14 @@ type SaltStore interface {
 
 // Store is everything a worker and the admin need from storage. The parts
 // are small so that a caller can ask for only what it uses.
+//
+// Rules every Store keeps (store/storetest checks them): times come back in
+// UTC truncated to the millisecond; nil and empty slices are equal; Goals
+// and CreateGoal on an unknown site fail with ErrNotFound and goal IDs count
+// 1, 2, … per site; ErrInvalid for a VisitorMatch with both ids or neither,
+// ReserveIDs with n ≤ 0, a LogBatch whose To is before From, an order
+// without an OrderID, a name longer than MaxNameLen or more than
+// MaxCategories categories.
 type Store interface {
 	SiteStore
 	LogWriter
