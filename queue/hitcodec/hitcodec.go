@@ -389,7 +389,8 @@ func Decode(b []byte) (analytics.Hit, error) {
 	d := decoder{b: b, i: 1}
 	// Decoded strings (with their table affixes) go to one arena that
 	// becomes a single string at the end; until then they are offsets.
-	d.arena = make([]byte, 0, len(b)+64)
+	d.arena = make([]byte, 0, 2*len(b)+128)
+	d.spans = d.spanBuf[:0]
 	if err := d.hit(&h); err != nil {
 		return analytics.Hit{}, err
 	}
@@ -411,10 +412,11 @@ type span struct {
 }
 
 type decoder struct {
-	b     []byte
-	i     int
-	arena []byte
-	spans []span
+	b       []byte
+	i       int
+	arena   []byte
+	spans   []span
+	spanBuf [16]span
 }
 
 var errShort = invalid("truncated input")
@@ -716,34 +718,20 @@ func (d *decoder) hit(h *analytics.Hit) error {
 		}
 	}
 	var url []byte
-	strs := []struct {
-		bit uint64
-		dst *string
-		fn  func(*string) error
-	}{
-		{bUserAgent, &h.UserAgent, func(s *string) error { return d.affixed(s, uaPrefixes[:], uaSuffixes[:]) }},
-		{bURL, &h.URL, func(s *string) error {
-			start := len(d.arena)
-			err := d.affixed(s, urlPrefixes[:], nil)
-			url = d.arena[start:]
+	if bits&bUserAgent != 0 {
+		if err := d.presentAffixed(&h.UserAgent, uaPrefixes[:], uaSuffixes[:]); err != nil {
 			return err
-		}},
-		{bTitle, &h.Title, nil},
+		}
 	}
-	for _, s := range strs {
-		if bits&s.bit == 0 {
-			continue
-		}
-		if s.fn == nil {
-			s.fn = d.str
-		}
-		n := len(d.spans)
-		if err := s.fn(s.dst); err != nil {
+	if bits&bURL != 0 {
+		start := len(d.arena)
+		if err := d.presentAffixed(&h.URL, urlPrefixes[:], nil); err != nil {
 			return err
 		}
-		if len(d.spans) == n {
-			return invalid("empty string marked present")
-		}
+		url = d.arena[start:]
+	}
+	if err := d.presentStr(bits, bTitle, &h.Title); err != nil {
+		return err
 	}
 	if bits&bCookieID != 0 {
 		if err := d.visitorID(&h.CookieID); err != nil {
@@ -754,16 +742,18 @@ func (d *decoder) hit(h *analytics.Hit) error {
 		return err
 	}
 	if bits&bDevRes != 0 {
-		for _, p := range []*uint16{&h.Device.ScreenWidth, &h.Device.ScreenHeight} {
-			v, err := d.uvarint()
-			if err != nil {
-				return err
-			}
-			if v > math.MaxUint16 {
-				return invalid("screen size %d", v)
-			}
-			*p = uint16(v)
+		w, err := d.uvarint()
+		if err != nil {
+			return err
 		}
+		hh, err := d.uvarint()
+		if err != nil {
+			return err
+		}
+		if w > math.MaxUint16 || hh > math.MaxUint16 {
+			return invalid("screen size %dx%d", w, hh)
+		}
+		h.Device.ScreenWidth, h.Device.ScreenHeight = uint16(w), uint16(hh)
 		if h.Device.ScreenWidth == 0 && h.Device.ScreenHeight == 0 {
 			return invalid("zero resolution marked present")
 		}
@@ -1026,6 +1016,18 @@ func (d *decoder) strs(dsts ...*string) error {
 		if err := d.str(s); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// presentAffixed decodes an affixed string that must not be empty.
+func (d *decoder) presentAffixed(dst *string, prefixes, suffixes []string) error {
+	n := len(d.spans)
+	if err := d.affixed(dst, prefixes, suffixes); err != nil {
+		return err
+	}
+	if len(d.spans) == n {
+		return invalid("empty string marked present")
 	}
 	return nil
 }
