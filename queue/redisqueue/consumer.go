@@ -108,7 +108,8 @@ func (q *Queue) consumer(ctx context.Context) (*consumer, error) {
 // Receive returns a delivery of one shard this consumer holds, pending
 // (redelivered) hits of the shard before new ones. See analytics.Queue.
 // The first call registers the process as a consumer and takes its share
-// of the shard leases.
+// of the shard leases. While Redis cannot be reached it fails at once with
+// an error wrapping ErrUnavailable: the caller backs off and calls again.
 func (q *Queue) Receive(ctx context.Context, max int) (*analytics.Delivery, error) {
 	if max < 1 {
 		return nil, fmt.Errorf("redisqueue: receive max %d: %w", max, analytics.ErrInvalid)
