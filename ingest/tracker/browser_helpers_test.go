@@ -200,28 +200,37 @@ type testSite struct {
 
 func newBrowserEnv(t *testing.T, l loader) *browserEnv {
 	t.Helper()
-	chrome := testenv.Tool(t, "chromium", "chromium-browser", "google-chrome")
 	h, err := tracker.New(tracker.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	env := &browserEnv{loader: l, scripts: h, tests: map[string]*testSite{}}
+	env.browser = startChromium(t)
 	env.srv = httptest.NewServer(http.HandlerFunc(env.serve))
 	t.Cleanup(env.srv.Close)
+	return env
+}
 
+// startChromium starts a headless Chromium for the test (skipping it, or
+// failing it in CI, when there is none) and returns its browser context.
+// Each page should use its own child context (see newPage).
+func startChromium(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	chrome := testenv.Tool(t, "chromium", "chromium-browser", "google-chrome")
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chrome),
 		chromedp.Headless,
 		chromedp.NoSandbox,
 		chromedp.DisableGPU,
 		chromedp.NoFirstRun,
+		// The machine's network is closed: keep Chromium from calling home.
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(opts, extra...)...)
 	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(allocCtx)
 	t.Cleanup(cancelBrowser)
@@ -231,8 +240,7 @@ func newBrowserEnv(t *testing.T, l loader) *browserEnv {
 		browser.SetDownloadBehaviorParams{Behavior: browser.SetDownloadBehaviorBehaviorDeny}); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	env.browser = bctx
-	return env
+	return bctx
 }
 
 // serve routes /t/<id>/… to the test's pages, tracker and endpoint.
