@@ -376,10 +376,12 @@ func (p *Processor) Process(ctx context.Context, d *analytics.Delivery) error {
 }
 
 // isTransient reports whether err should make the delivery go back to the
-// queue as a whole rather than be isolated hit by hit.
+// queue as a whole rather than be isolated hit by hit: the backend is
+// away or closed, ctx is done, or a store read failed (not a hit's fault).
 func (p *Processor) isTransient(ctx context.Context, err error) bool {
+	var re *procReadError
 	return ctx.Err() != nil || analytics.IsRetryable(err) || errors.Is(err, analytics.ErrClosed) ||
-		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &re)
 }
 
 // commit builds and writes hits as one batch, retrying retryable errors
@@ -472,7 +474,8 @@ func (p *Processor) writeRetry(ctx context.Context, b *analytics.LogBatch) error
 // fail gives d back to the queue and returns cause. Retryable causes wait
 // a little first so that a backend outage does not turn into a hot loop.
 func (p *Processor) fail(ctx context.Context, d *analytics.Delivery, cause error) error {
-	if analytics.IsRetryable(cause) && !errors.Is(cause, analytics.ErrConflict) {
+	var re *procReadError
+	if (analytics.IsRetryable(cause) || errors.As(cause, &re)) && !errors.Is(cause, analytics.ErrConflict) && !errors.Is(cause, analytics.ErrClosed) {
 		procSleep(ctx, p.backoff(min(max(d.Attempt-1, 0), 4)))
 	}
 	nctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

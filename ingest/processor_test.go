@@ -246,3 +246,43 @@ func TestProcessUnknownSiteAppears(t *testing.T) {
 	h.process(procPV(time.Minute, procSite1(id)))
 	procWantVisits(t, h.store, 1)
 }
+
+// TestProcessReadFailureNotIsolated: a store read that fails for good is
+// not a hit's fault: the delivery goes back, nothing is dead-lettered.
+func TestProcessReadFailureNotIsolated(t *testing.T) {
+	h := newProcHarness(t, procTestSites(), nil, nil)
+	h.store.lastVisitErr = fmt.Errorf("fake: corrupt index: %w", analytics.ErrInvalid)
+	d := h.delivery(procPV(0), procPV(time.Minute, procCookie(procVisitorB)))
+	if err := h.p.Process(t.Context(), d); !errors.Is(err, analytics.ErrInvalid) {
+		t.Fatalf("Process = %v", err)
+	}
+	procEq(t, "nacks", len(h.queue.nacks), 1)
+	procEq(t, "dead letters", len(h.queue.dead), 0)
+	procEq(t, "writes", h.store.writes, 0)
+}
+
+// FuzzProcess feeds arbitrary texts through the whole processor: it must
+// neither fail nor panic (a panic would show as a dead-lettered hit).
+func FuzzProcess(f *testing.F) {
+	f.Add("https://example.com/?utm_campaign=x&gclid=1#f", "https://www.google.com/search?q=a", procChromeUA, "T", "", uint8(1))
+	f.Add("%", "%zz://", "", "\xff", "u", uint8(9))
+	f.Add("https://example.com/?q=", "android-app://x", "Mozilla/5.0 (", "", "", uint8(12))
+	f.Add("", "", procBotUA, "", "", uint8(10))
+	f.Fuzz(func(t *testing.T, url, ref, ua, title, uid string, kind uint8) {
+		h := newProcHarness(t, procTestSites(), procGoals(), nil)
+		hit := procPV(0, procURL(url), procRef(ref), procUA(ua), procTitle(title), procUID(uid),
+			procKind(analytics.HitKind(kind%14)), procFlags(analytics.FlagTrackBots))
+		hit.Event = &analytics.Event{Category: title, Action: url}
+		hit.Order = &analytics.Order{OrderID: title, Items: []analytics.Item{{SKU: ua}}}
+		hit.GoalID = int(kind % 4)
+		for _, site := range []int{1, 4, 5, 6} {
+			hit.SiteID = site
+			if err := h.p.Process(t.Context(), h.delivery(hit)); err != nil {
+				t.Fatalf("Process: %v", err)
+			}
+		}
+		if len(h.queue.dead) > 0 {
+			t.Fatalf("hit dead-lettered (a panic?)")
+		}
+	})
+}

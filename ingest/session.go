@@ -129,7 +129,7 @@ func (b *sessBatch) apply(ctx context.Context, h *analytics.Hit, ph *procHit) (e
 	}()
 	reason, err := b.p.enrich(ctx, h, ph)
 	if err != nil {
-		return err
+		return &procReadError{err}
 	}
 	if reason != "" {
 		b.excluded++
@@ -142,8 +142,19 @@ func (b *sessBatch) apply(ctx context.Context, h *analytics.Hit, ph *procHit) (e
 		}
 		return nil
 	}
-	return b.sessionize(ctx, ph)
+	if err := b.sessionize(ctx, ph); err != nil {
+		return &procReadError{err}
+	}
+	return nil
 }
+
+// procReadError is a failure of a store read while a batch is built (sites,
+// salts, last visits, IDs). It is not the hit's fault, so it never leads to
+// isolating and dead-lettering hits: the delivery goes back to the queue.
+type procReadError struct{ err error }
+
+func (e *procReadError) Error() string { return e.err.Error() }
+func (e *procReadError) Unwrap() error { return e.err }
 
 // lookup returns the visitor's state: from this batch, the shard cache or
 // the store (nil when the visitor has no visit).

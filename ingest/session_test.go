@@ -89,6 +89,7 @@ func procTestSites() []analytics.Site {
 		{ID: 3, Name: "Kolkata", URLs: []string{"https://in.example"}, Timezone: "UTC+5.5"},
 		{ID: 4, Name: "Cookieless", URLs: []string{"https://cl.example"}, Privacy: analytics.Privacy{Cookieless: analytics.On}},
 		{ID: 5, Name: "DNT count", URLs: []string{"https://dnt.example"}, Privacy: analytics.Privacy{DNT: analytics.DNTCount}},
+		{ID: 6, Name: "Search", URLs: []string{"https://search.example"}, SiteSearch: true, Privacy: analytics.Privacy{HashUserID: analytics.On}},
 	}
 }
 
@@ -532,6 +533,39 @@ func procSessCases() []procSessCase {
 				}
 				procEq(t, "buyer", v.GoalBuyer, int8(2))
 				procEq(t, "last action", v.LastActionTime, procBase.Add(2*time.Minute))
+			},
+		},
+		{
+			name: "hashed user id, site search from the page URL",
+			hits: []analytics.Hit{
+				procPV(0, procSite1(6), procUID("carol"), procURL("https://search.example/find?q=Winter+Boots&page=2")),
+				procPV(time.Minute, procSite1(6), procUID("carol"), procURL("https://search.example/boots")),
+			},
+			check: func(t *testing.T, s *procFakeStore) {
+				v := procWantVisits(t, s, 1)[0]
+				as := procWantActions(t, s, 2)
+				hashed := procHashUserID("carol", "")
+				procEq(t, "hashed user id", v.UserID, hashed)
+				procEq(t, "visitor id from the hashed uid", v.VisitorID, analytics.UserVisitorID(hashed))
+				procEq(t, "search action", as[0].Type, analytics.ActionSiteSearch)
+				procEq(t, "search url without keyword", as[0].URL, "https://search.example/find?page=2")
+				if as[0].Search == nil || as[0].Search.Keyword != "winter boots" {
+					t.Errorf("search = %+v", as[0].Search)
+				}
+				procEq(t, "searches", v.Searches, 1)
+				procEq(t, "pageviews", v.Pageviews, 1)
+			},
+		},
+		{
+			name: "ecommerce ignored on a site without ecommerce",
+			hits: []analytics.Hit{
+				procPV(0, procSite1(2)),
+				procPV(time.Minute, procSite1(2), procOrder("X-1", 10)),
+			},
+			check: func(t *testing.T, s *procFakeStore) {
+				v := procWantVisits(t, s, 1)[0]
+				procEq(t, "conversions", len(s.conversions()), 0)
+				procEq(t, "buyer", v.GoalBuyer, int8(0))
 			},
 		},
 		{

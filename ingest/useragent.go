@@ -30,8 +30,7 @@ const procUAMaxKey = 1024
 // most 2×half entries are kept and the hot ones survive. Safe for
 // concurrent use.
 type procUACache struct {
-	parser   *useragent.Parser
-	crawlers *crawlerdetect.CrawlerDetect
+	parser *useragent.Parser
 
 	mu   sync.Mutex
 	half int
@@ -42,10 +41,9 @@ type procUACache struct {
 func newProcUACache(size int) *procUACache {
 	half := max(size/2, 1)
 	return &procUACache{
-		parser:   useragent.NewParser(),
-		crawlers: crawlerdetect.New(),
-		half:     half,
-		cur:      make(map[string]*procUAInfo, half),
+		parser: useragent.NewParser(), // shared, read-only trie
+		half:   half,
+		cur:    make(map[string]*procUAInfo, half),
 	}
 }
 
@@ -91,7 +89,9 @@ func (c *procUACache) parse(ua string) *procUAInfo {
 	// crawlerdetect is one huge regular expression (~0.5ms a string); a
 	// user agent in the plain shape of a mainstream browser cannot match
 	// it, so only the others go through it.
-	info.Bot = a.IsBot() || !procPlainBrowser(ua) && c.crawlers.IsCrawler(ua)
+	// crawlerdetect's default detector is compiled once at package init and
+	// safe for concurrent use.
+	info.Bot = a.IsBot() || !procPlainBrowser(ua) && crawlerdetect.IsCrawler(ua)
 	info.BrowserName = string(a.Browser())
 	if maj := a.BrowserVersionMajor(); maj != "" {
 		info.BrowserVersion = maj
