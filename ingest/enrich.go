@@ -132,6 +132,9 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 	}
 
 	*ph = procHit{hit: h, site: site, kind: h.Kind, t: h.Time.UTC(), title: h.Title, link: h.Link, event: h.Event, search: h.Search}
+	if h.Time.IsZero() {
+		ph.t = p.o.Now().UTC() // ingest always sets it; never store year 1
+	}
 	ph.day = procDayOf(ph.t, site.loc)
 	ph.noTrack = mode == analytics.DNTCount
 
