@@ -41,6 +41,7 @@ var commands = []command{
 	{"migrate", "apply schema migrations and exit", runMigrate},
 	{"site", "manage sites: add, list, show, update", runSite},
 	{"live", "print the most recent visits with their actions", runLive},
+	{"queue", "inspect the Redis queue: stats, dlq list|replay|delete", runQueue},
 	{"version", "print the version", runVersion},
 }
 
