@@ -751,7 +751,7 @@ type Queue interface {
 	// then returns up to max of them, oldest first, with Hit.Pos set. It
 	// returns as soon as at least one hit is ready (it does not wait to fill
 	// the batch). It blocks until then, ctx is done (ctx.Err()), or the queue
-	// is closed and empty (ErrClosed).
+	// is closed and empty (ErrClosed). max < 1 is ErrInvalid.
 	Receive(ctx context.Context, max int) (*Delivery, error)
 
 	// Stats reports depth and age for metrics and backpressure. It may
@@ -759,7 +759,10 @@ type Queue interface {
 	Stats(ctx context.Context) (QueueStats, error)
 
 	// Close stops accepting hits. Receive keeps returning queued hits until
-	// the queue is empty (drain), then ErrClosed. Close is idempotent.
+	// the queue is empty (drain), then ErrClosed — and ErrClosed only once
+	// nothing is held, outstanding deliveries included, so that a Nack during
+	// shutdown is not lost. A durable driver may bound the drain (its hits
+	// stay in the backend for the next consumer). Close is idempotent.
 	Close() error
 }
 
@@ -789,8 +792,12 @@ func (d *Delivery) Ack(ctx context.Context) error { return d.Acker.Ack(ctx, d) }
 func (d *Delivery) Nack(ctx context.Context, cause error) error { return d.Acker.Nack(ctx, d, cause) }
 
 // Acker is implemented by queue drivers behind Delivery.Ack and Nack.
-// Acking or nacking a Delivery twice, or after its lease expired, returns
-// an error wrapping ErrConflict and changes nothing.
+// Acking or nacking a Delivery twice returns an error wrapping ErrConflict
+// and changes nothing. A late Ack — after the ack timeout, or after the
+// consumer lost the shard's lease — either fails with ErrConflict (and the
+// hits are delivered again) or succeeds (and they never come back); a driver
+// picks one and keeps to it. Either way the store checkpoint keeps the effect
+// exactly once.
 type Acker interface {
 	Ack(ctx context.Context, d *Delivery) error
 	Nack(ctx context.Context, d *Delivery, cause error) error
