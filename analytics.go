@@ -982,6 +982,40 @@ type Migrator interface {
 	SchemaVersion(ctx context.Context) (applied, known int, err error)
 }
 
+// Deleted counts the rows a retention or GDPR deletion removed.
+type Deleted struct {
+	Visits, Actions, Conversions, Items int64
+}
+
+// Pruner is an optional Store capability: raw-log retention.
+type Pruner interface {
+	// DeleteLogsBefore deletes the site's visits whose last action is
+	// before before, with their actions, conversions and items, in
+	// transactions of at most chunk visits so that ingestion never waits
+	// long. It returns what it deleted; on error, what was deleted so far.
+	DeleteLogsBefore(ctx context.Context, siteID int, before time.Time, chunk int) (Deleted, error)
+	// DeleteUnusedNames deletes dictionary entries no stored row refers
+	// to any more, at most chunk per transaction, and reports how many.
+	DeleteUnusedNames(ctx context.Context, chunk int) (int64, error)
+}
+
+// VisitorFilter selects one visitor's visits for the GDPR tools: those with
+// this visitor id or this (stored) user id. At least one is set.
+type VisitorFilter struct {
+	VisitorID VisitorID
+	UserID    string
+}
+
+// VisitorEraser is an optional Store capability: the GDPR right of access
+// and right to erasure for one visitor.
+type VisitorEraser interface {
+	// ExportVisitor returns every stored visit of the visitor with its
+	// actions and conversions, oldest first.
+	ExportVisitor(ctx context.Context, siteID int, f VisitorFilter) ([]VisitDetails, error)
+	// DeleteVisitor deletes them all, atomically.
+	DeleteVisitor(ctx context.Context, siteID int, f VisitorFilter) (Deleted, error)
+}
+
 // Pinger is an optional capability of a Store or Queue: a cheap check that
 // the backend answers.
 type Pinger interface {
