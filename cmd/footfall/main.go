@@ -5,6 +5,8 @@
 //	footfall migrate                   applies schema migrations, then exits
 //	footfall site add|list|show|update manages tracked sites
 //	footfall live --site 1             the visits log (Matomo's Live.getLastVisitsDetails)
+//	footfall retention run             deletes raw logs past their retention, expired salts
+//	footfall gdpr export|delete        one visitor's data (--visitor ID | --user-id UID)
 //	footfall version
 //
 // Every subcommand reads the same configuration: --config FILE (or
@@ -41,6 +43,8 @@ var commands = []command{
 	{"migrate", "apply schema migrations and exit", runMigrate},
 	{"site", "manage sites: add, list, show, update", runSite},
 	{"live", "print the most recent visits with their actions", runLive},
+	{"retention", "run: delete raw logs older than the retention, expired salts", runRetention},
+	{"gdpr", "export|delete everything stored about one visitor", runGDPR},
 	{"queue", "inspect the Redis queue: stats, dlq list|replay|delete", runQueue},
 	{"version", "print the version", runVersion},
 }
