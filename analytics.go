@@ -148,6 +148,18 @@ const (
 	DNTCount                  // "count, don't track": keep the hit for aggregates, store no identifier
 )
 
+// ConsentMode is what a site's consent banner requires, enforced on the
+// server too (Matomo's requireConsent / requireCookieConsent), so that a
+// misconfigured page cannot track more than the visitor agreed to.
+type ConsentMode uint8
+
+const (
+	ConsentDefault  ConsentMode = iota // use the instance default
+	ConsentNone                        // no consent needed
+	ConsentCookies                     // requireCookieConsent: a hit without consent=1 is cookieless (_id, cid ignored)
+	ConsentTracking                    // requireConsent: a hit without consent=1 is dropped
+)
+
 // Privacy holds a site's privacy settings. Every zero field means "use the
 // instance default" (config), so a site created with a zero Privacy follows
 // the instance.
@@ -170,6 +182,8 @@ type Privacy struct {
 	GPC DNTMode
 	// HashUserID stores user ids hashed (Matomo's anonymizeUserId).
 	HashUserID Toggle
+	// Consent: what a hit without consent=1 may still do.
+	Consent ConsentMode
 	// ScrubPII removes e-mail addresses, long digit runs and secret-like
 	// query parameters from URLs, titles, referrers and event fields.
 	ScrubPII Toggle
