@@ -69,6 +69,9 @@ var (
 	// errors into warnings.
 	actionInsert     = newMultiRow(insertSQL("log_link_visit_action", actionColumns, false), len(actionColumns), " ON DUPLICATE KEY UPDATE idlink_va = idlink_va")
 	conversionInsert = newMultiRow(insertSQL("log_conversion", conversionColumns, true), len(conversionColumns), "")
+	// The fast path inserts conversions without IGNORE: a duplicate fails
+	// the transaction, which the slow path then writes.
+	conversionInsertStrict = newMultiRow(insertSQL("log_conversion", conversionColumns, false), len(conversionColumns), "")
 	itemInsert       = newMultiRow(insertSQL("log_conversion_item", itemColumns, false), len(itemColumns), "")
 	invalInsert      = newMultiRow("INSERT IGNORE INTO archive_invalidation (idsite, day, ts_created) VALUES ", 3, "")
 )
@@ -92,24 +95,30 @@ const (
 	maxBytesPerStatement = 2 << 20
 )
 
-// rowWriter accumulates the rows of one multi-row statement and sends
-// them in statements within the bounds.
-type rowWriter struct {
-	ctx      context.Context
-	tx       *sql.Tx
-	m        *multiRow
-	args     []any
-	rows     int
-	bytes    int
-	affected int64
+// stmt is one statement of a batch with its arguments.
+type stmt struct {
+	sql   string
+	args  []any
+	bytes int // estimated size once interpolated
 }
 
-func (w *rowWriter) add(args ...any) error {
+// rowWriter accumulates the rows of one multi-row statement and cuts them
+// into statements within the bounds.
+type rowWriter struct {
+	m     *multiRow
+	out   []stmt
+	args  []any
+	rows  int
+	bytes int
+}
+
+func (w *rowWriter) add(args ...any) {
 	if len(args) != w.m.cols {
 		panic(fmt.Sprintf("mysqlstore: %d args for %d columns", len(args), w.m.cols))
 	}
 	w.args = append(w.args, args...)
 	w.rows++
+	w.bytes += len(w.m.row) + 1
 	for _, a := range args {
 		switch v := a.(type) {
 		case string:
@@ -117,18 +126,18 @@ func (w *rowWriter) add(args ...any) error {
 		case []byte:
 			w.bytes += 2*len(v) + 10
 		default:
-			w.bytes += 21
+			w.bytes += 24
 		}
 	}
 	if w.rows >= maxRowsPerStatement || w.bytes >= maxBytesPerStatement {
-		return w.flush()
+		w.cut()
 	}
-	return nil
 }
 
-func (w *rowWriter) flush() error {
+// cut ends the current statement.
+func (w *rowWriter) cut() {
 	if w.rows == 0 {
-		return nil
+		return
 	}
 	var q strings.Builder
 	q.Grow(len(w.m.head) + w.rows*(len(w.m.row)+1) + len(w.m.tail))
@@ -140,40 +149,57 @@ func (w *rowWriter) flush() error {
 		q.WriteString(w.m.row)
 	}
 	q.WriteString(w.m.tail)
-	res, err := w.tx.ExecContext(w.ctx, q.String(), w.args...)
-	clear(w.args)
-	w.args, w.rows, w.bytes = w.args[:0], 0, 0
-	if err != nil {
-		return err
-	}
-	n, err := res.RowsAffected()
-	w.affected += n
-	return err
+	w.out = append(w.out, stmt{sql: q.String(), args: w.args, bytes: w.bytes + q.Len()})
+	w.args, w.rows, w.bytes = nil, 0, 0
 }
 
-// batchExec runs the statements of one attempt of a plan.
+// stmts returns the statements.
+func (w *rowWriter) stmts() []stmt {
+	w.cut()
+	return w.out
+}
+
+func newRowWriter(m *multiRow, rows int) *rowWriter {
+	return &rowWriter{m: m, args: make([]any, 0, min(rows, maxRowsPerStatement)*m.cols)}
+}
+
+// batchExec builds the statements of one attempt of a plan.
 type batchExec struct {
 	ctx context.Context
-	tx  *sql.Tx
+	tx  *sql.Tx // the slow path's transaction
 	p   *plan
 	now time.Time
 }
 
-func (e *batchExec) writer(m *multiRow, rows int) *rowWriter {
-	return &rowWriter{ctx: e.ctx, tx: e.tx, m: m, args: make([]any, 0, min(rows, maxRowsPerStatement)*m.cols)}
+// exec runs statements on the transaction and returns the rows they
+// affected.
+func (e *batchExec) exec(list []stmt) (int64, error) {
+	var n int64
+	for _, st := range list {
+		res, err := e.tx.ExecContext(e.ctx, st.sql, st.args...)
+		if err != nil {
+			return n, err
+		}
+		m, err := res.RowsAffected()
+		if err != nil {
+			return n, err
+		}
+		n += m
+	}
+	return n, nil
 }
 
-func (e *batchExec) visits() error {
+func (e *batchExec) visits() []stmt {
 	if len(e.p.visits) == 0 {
 		return nil
 	}
 	p := e.p
-	w := e.writer(&visitUpsert, len(p.visits))
+	w := newRowWriter(&visitUpsert, len(p.visits))
 	for i := range p.visits {
 		pv := &p.visits[i]
 		v := pv.v
 		r, c, l := &v.Referrer, &v.Client, &v.Location
-		if err := w.add(
+		w.add(
 			v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], text(v.UserID), boolInt(v.Profilable),
 			v.FirstActionTime, v.LastActionTime, int64(v.TotalTime), int64(v.LocalTime),
 			int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
@@ -186,23 +212,17 @@ func (e *batchExec) visits() error {
 			int64(c.DeviceType), text(c.DeviceBrand), text(c.DeviceModel), text(c.Resolution), int64(c.Plugins), text(c.Lang),
 			ipBytes(v.IP), text(l.CountryCode), text(l.RegionCode), text(l.RegionName), text(l.City),
 			nullFloat(l.Latitude, l.HasCoords), nullFloat(l.Longitude, l.HasCoords),
-			text(l.TimeZone), pv.dims,
-		); err != nil {
-			return fmt.Errorf("visits: %w", err)
-		}
+			text(l.TimeZone), pv.dims)
 	}
-	if err := w.flush(); err != nil {
-		return fmt.Errorf("visits: %w", err)
-	}
-	return nil
+	return w.stmts()
 }
 
-func (e *batchExec) actions() error {
+func (e *batchExec) actions() []stmt {
 	if len(e.p.actions) == 0 {
 		return nil
 	}
 	p := e.p
-	w := e.writer(&actionInsert, len(p.actions))
+	w := newRowWriter(&actionInsert, len(p.actions))
 	for i := range p.actions {
 		pa := &p.actions[i]
 		a := pa.a
@@ -226,7 +246,7 @@ func (e *batchExec) actions() error {
 			tDP, tDC, tOL = int64(t.DOMProcessing), int64(t.DOMCompletion), int64(t.OnLoad)
 		}
 		r := &pa.refs
-		if err := w.add(
+		w.add(
 			a.ID, int64(a.SiteID), a.VisitorID[:], a.VisitID, a.Time, hit, int64(a.Type),
 			p.id(r[arURL]), p.id(r[arTitle]), p.id(r[arPrevURL]), p.id(r[arPrevTitle]),
 			text(a.PageViewID), int64(a.Position), int64(a.TimeSpentRef), pa.parts,
@@ -235,35 +255,87 @@ func (e *batchExec) actions() error {
 			p.id(r[arContentName]), p.id(r[arContentPiece]), p.id(r[arContentTarget]), p.id(r[arContentInteraction]),
 			p.id(r[arSKU]), p.id(r[arProductName]),
 			p.id(r[arCat1]), p.id(r[arCat1+1]), p.id(r[arCat1+2]), p.id(r[arCat1+3]), p.id(r[arCat1+4]), price,
-			tNet, tSrv, tTr, tDP, tDC, tOL, pa.dims,
-		); err != nil {
-			return fmt.Errorf("actions: %w", err)
-		}
+			tNet, tSrv, tTr, tDP, tDC, tOL, pa.dims)
 	}
-	if err := w.flush(); err != nil {
-		return fmt.Errorf("actions: %w", err)
-	}
-	return nil
+	return w.stmts()
 }
 
-// conversions replaces the carts of the batch's visits, drops the
-// conversions already stored (left alone, with their items), inserts the
-// others with their items. The check for stored ones reads without locks;
-// should another shard insert the same order meanwhile, INSERT IGNORE
-// skips it, the row count tells, and the batch is tried again (errRace).
+// cartDeletes deletes the stored open carts of the batch's carts, items
+// first: the batch's carts replace them.
+func (e *batchExec) cartDeletes() []stmt {
+	if len(e.p.cartVisits) == 0 {
+		return nil
+	}
+	in := int64List(e.p.cartVisits)
+	return []stmt{
+		{sql: "DELETE FROM log_conversion_item WHERE idvisit IN (" + in + ") AND idgoal = -1"},
+		{sql: "DELETE FROM log_conversion WHERE idvisit IN (" + in + ") AND idgoal = -1"},
+	}
+}
+
+// conversionInserts returns the INSERTs of the conversions of list (IGNORE
+// or not) and of their items.
+func (e *batchExec) conversionInserts(list []*planConv, ignore bool) (convs, items []stmt) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	p := e.p
+	m := &conversionInsertStrict
+	if ignore {
+		m = &conversionInsert
+	}
+	w := newRowWriter(m, len(list))
+	n := 0
+	for _, pc := range list {
+		c, r := pc.c, &pc.c.Referrer
+		n += len(pc.items)
+		w.add(
+			c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(c.SiteID), c.VisitorID[:], c.Time, c.ActionID, p.id(pc.url),
+			c.Revenue, c.Subtotal, c.Tax, c.Shipping, c.Discount, int64(len(c.Items)), int64(c.PageviewsBefore),
+			int64(c.VisitCount), int64(c.Returning),
+			int64(r.Type), text(r.Name), text(r.Keyword), text(r.URL),
+			text(r.CampaignSource), text(r.CampaignMedium), text(r.CampaignContent), text(r.CampaignID),
+			text(c.CountryCode))
+	}
+	if n == 0 {
+		return w.stmts(), nil
+	}
+	iw := newRowWriter(&itemInsert, n)
+	for _, pc := range list {
+		c := pc.c
+		for i := range pc.items {
+			it, pi := &c.Items[i], &pc.items[i]
+			iw.add(
+				c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(i), int64(c.SiteID), c.VisitorID[:], c.Time,
+				p.id(pi.sku), p.id(pi.name),
+				p.id(pi.cats[0]), p.id(pi.cats[1]), p.id(pi.cats[2]), p.id(pi.cats[3]), p.id(pi.cats[4]),
+				it.Price, int64(it.Quantity), boolInt(it.Deleted))
+		}
+	}
+	return w.stmts(), iw.stmts()
+}
+
+// allConversions lists every conversion of the plan.
+func (p *plan) allConversions() []*planConv {
+	out := make([]*planConv, len(p.convs))
+	for i := range p.convs {
+		out[i] = &p.convs[i]
+	}
+	return out
+}
+
+// conversions (the slow path) replaces the carts, drops the conversions
+// already stored (left alone, with their items), inserts the others with
+// their items. The check for stored ones reads without locks; should
+// another shard insert the same order meanwhile, INSERT IGNORE skips it,
+// the row count tells, and the batch is tried again (errRace).
 func (e *batchExec) conversions() error {
 	p := e.p
 	if len(p.convs) == 0 {
 		return nil
 	}
-	if len(p.cartVisits) > 0 {
-		in := int64List(p.cartVisits)
-		if _, err := e.tx.ExecContext(e.ctx, "DELETE FROM log_conversion_item WHERE idvisit IN ("+in+") AND idgoal = -1"); err != nil {
-			return fmt.Errorf("carts: %w", err)
-		}
-		if _, err := e.tx.ExecContext(e.ctx, "DELETE FROM log_conversion WHERE idvisit IN ("+in+") AND idgoal = -1"); err != nil {
-			return fmt.Errorf("carts: %w", err)
-		}
+	if _, err := e.exec(e.cartDeletes()); err != nil {
+		return fmt.Errorf("carts: %w", err)
 	}
 	stored, err := e.storedConversions()
 	if err != nil {
@@ -275,50 +347,15 @@ func (e *batchExec) conversions() error {
 			todo = append(todo, &p.convs[i])
 		}
 	}
-	if len(todo) == 0 {
-		return nil
-	}
-	w := e.writer(&conversionInsert, len(todo))
-	items := 0
-	for _, pc := range todo {
-		c, r := pc.c, &pc.c.Referrer
-		items += len(pc.items)
-		if err := w.add(
-			c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(c.SiteID), c.VisitorID[:], c.Time, c.ActionID, p.id(pc.url),
-			c.Revenue, c.Subtotal, c.Tax, c.Shipping, c.Discount, int64(len(c.Items)), int64(c.PageviewsBefore),
-			int64(c.VisitCount), int64(c.Returning),
-			int64(r.Type), text(r.Name), text(r.Keyword), text(r.URL),
-			text(r.CampaignSource), text(r.CampaignMedium), text(r.CampaignContent), text(r.CampaignID),
-			text(c.CountryCode),
-		); err != nil {
-			return fmt.Errorf("conversions: %w", err)
-		}
-	}
-	if err := w.flush(); err != nil {
+	convs, items := e.conversionInserts(todo, true)
+	n, err := e.exec(convs)
+	if err != nil {
 		return fmt.Errorf("conversions: %w", err)
 	}
-	if w.affected != int64(len(todo)) {
+	if n != int64(len(todo)) {
 		return errRace
 	}
-	if items == 0 {
-		return nil
-	}
-	iw := e.writer(&itemInsert, items)
-	for _, pc := range todo {
-		c := pc.c
-		for i := range pc.items {
-			it, pi := &c.Items[i], &pc.items[i]
-			if err := iw.add(
-				c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(i), int64(c.SiteID), c.VisitorID[:], c.Time,
-				p.id(pi.sku), p.id(pi.name),
-				p.id(pi.cats[0]), p.id(pi.cats[1]), p.id(pi.cats[2]), p.id(pi.cats[3]), p.id(pi.cats[4]),
-				it.Price, int64(it.Quantity), boolInt(it.Deleted),
-			); err != nil {
-				return fmt.Errorf("items: %w", err)
-			}
-		}
-	}
-	if err := iw.flush(); err != nil {
+	if _, err := e.exec(items); err != nil {
 		return fmt.Errorf("items: %w", err)
 	}
 	return nil
@@ -394,20 +431,15 @@ func (e *batchExec) storedConversions() (map[convKey]bool, error) {
 	return stored, nil
 }
 
-func (e *batchExec) invalidations() error {
+func (e *batchExec) invalidations() []stmt {
 	if len(e.p.inval) == 0 {
 		return nil
 	}
-	w := e.writer(&invalInsert, len(e.p.inval))
+	w := newRowWriter(&invalInsert, len(e.p.inval))
 	for _, d := range e.p.inval {
-		if err := w.add(int64(d.SiteID), d.Day, e.now); err != nil {
-			return fmt.Errorf("invalidations: %w", err)
-		}
+		w.add(int64(d.SiteID), d.Day, e.now)
 	}
-	if err := w.flush(); err != nil {
-		return fmt.Errorf("invalidations: %w", err)
-	}
-	return nil
+	return w.stmts()
 }
 
 // int64List formats ids for an IN list.

@@ -177,6 +177,8 @@ const (
 // autocommit, outside any batch transaction, so that the dictionary rows
 // of one shard's batch never wait for another shard's commit; a row it
 // inserts for a batch that then fails is an unused entry, harmless.
+// It costs one round trip when names are missing from the cache, two when
+// some are new (INSERT IGNORE and SELECT go in one multi-statement).
 // It returns the dictionary epoch the ids are valid under.
 func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) (uint64, error) {
 	epoch, missing := s.names.lookup(keys, ids)
@@ -188,21 +190,24 @@ func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) 
 		hashes[i] = keys[i].hash()
 	}
 	todo := missing
+	// With a warm cache the names it lacks are mostly new: insert at once
+	// (one round trip). With a cold one (a restart) most exist: look first,
+	// so that INSERT IGNORE spends no AUTO_INCREMENT values on them.
+	insert := len(missing)*10 <= len(keys)
 	var resolved []int
 	for round := 0; len(todo) > 0; round++ {
 		if round == 4 {
 			return 0, fmt.Errorf("dictionary: %d names still unresolved after %d rounds (concurrent pruning?)", len(todo), round)
 		}
-		found, revive, err := s.selectNames(ctx, todo, hashes, ids)
+		found, revive, err := s.queryNames(ctx, keys, todo, hashes, ids, insert)
 		if err != nil {
 			return 0, err
 		}
-		var absent, retry []int
+		var next []int
 		for _, i := range todo {
-			if found[i] {
-				continue
+			if !found[i] {
+				next = append(next, i)
 			}
-			absent = append(absent, i)
 		}
 		if len(revive) > 0 {
 			// Entries found pending deletion are taken back; one deleted
@@ -213,7 +218,7 @@ func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) 
 			}
 			for _, i := range revive {
 				if !ok[ids[i]] {
-					retry = append(retry, i)
+					next = append(next, i)
 					delete(found, i)
 				}
 			}
@@ -221,58 +226,79 @@ func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) 
 		for i := range found {
 			resolved = append(resolved, i)
 		}
-		if len(absent) > 0 {
-			if err := s.insertNames(ctx, keys, hashes, absent); err != nil {
-				return 0, err
-			}
-		}
-		todo = append(absent, retry...)
+		todo, insert = next, true
 	}
 	s.names.put(epoch, keys, ids, resolved)
 	return epoch, nil
 }
 
-// selectNames looks up the hashes of todo; it sets ids for those found and
-// reports which were found, and which of those are pending deletion.
-func (s *Store) selectNames(ctx context.Context, todo []int, hashes [][16]byte, ids []uint32) (found map[int]bool, revive []int, err error) {
+// queryNames looks up the hashes of todo, after inserting their names
+// (INSERT IGNORE, in the same multi-statement) when insert is set. It sets
+// ids for those found and reports which were found, and which of those
+// are pending deletion.
+func (s *Store) queryNames(ctx context.Context, keys []dictKey, todo []int, hashes [][16]byte, ids []uint32, insert bool) (found map[int]bool, revive []int, err error) {
 	byHash := make(map[[16]byte]int, len(todo))
 	for _, i := range todo {
 		byHash[hashes[i]] = i
 	}
 	found = make(map[int]bool, len(todo))
-	for start := 0; start < len(todo); start += dictSelectChunk {
-		part := todo[start:min(start+dictSelectChunk, len(todo))]
+	for start := 0; start < len(todo); {
 		var q strings.Builder
+		var args []any
+		end, size := start, 0
+		for end < len(todo) && end-start < dictSelectChunk && size < dictInsertBytes {
+			size += len(keys[todo[end]].name) + 64
+			end++
+		}
+		part := todo[start:end]
+		start = end
+		if insert {
+			q.WriteString("INSERT IGNORE INTO log_action (hash, type, name) VALUES ")
+			for j, i := range part {
+				if j > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteString("(?,?,?)")
+				args = append(args, hashes[i][:], int64(keys[i].typ), text(keys[i].name))
+			}
+			q.WriteString(";\n")
+		}
 		q.WriteString("SELECT idaction, hash, prune_pending FROM log_action WHERE hash IN (")
-		args := make([]any, len(part))
 		for j, i := range part {
 			if j > 0 {
 				q.WriteByte(',')
 			}
 			q.WriteByte('?')
-			args[j] = hashes[i][:]
+			args = append(args, hashes[i][:])
 		}
 		q.WriteByte(')')
 		rows, err := s.db.QueryContext(ctx, q.String(), args...)
 		if err != nil {
 			return nil, nil, err
 		}
-		for rows.Next() {
-			var id uint32
-			var h []byte
-			var pending bool
-			if err := rows.Scan(&id, &h, &pending); err != nil {
-				rows.Close()
-				return nil, nil, err
+		for {
+			if cols, _ := rows.Columns(); len(cols) == 3 {
+				for rows.Next() {
+					var id uint32
+					var h []byte
+					var pending bool
+					if err := rows.Scan(&id, &h, &pending); err != nil {
+						rows.Close()
+						return nil, nil, err
+					}
+					i, ok := byHash[[16]byte(h)]
+					if !ok {
+						continue
+					}
+					ids[i] = id
+					found[i] = true
+					if pending {
+						revive = append(revive, i)
+					}
+				}
 			}
-			i, ok := byHash[[16]byte(h)]
-			if !ok {
-				continue
-			}
-			ids[i] = id
-			found[i] = true
-			if pending {
-				revive = append(revive, i)
+			if !rows.NextResultSet() {
+				break
 			}
 		}
 		rows.Close()
@@ -286,70 +312,33 @@ func (s *Store) selectNames(ctx context.Context, todo []int, hashes [][16]byte, 
 // reviveNames clears prune_pending of the entries of which; it reports the
 // ids that still exist.
 func (s *Store) reviveNames(ctx context.Context, which []int, ids []uint32) (map[uint32]bool, error) {
-	var q strings.Builder
-	q.WriteString("SELECT idaction FROM log_action WHERE idaction IN (")
-	args := make([]any, len(which))
+	list := make([]int64, len(which))
 	for j, i := range which {
-		if j > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteByte('?')
-		args[j] = int64(ids[i])
+		list[j] = int64(ids[i])
 	}
-	q.WriteByte(')')
-	in := strings.TrimPrefix(q.String(), "SELECT idaction FROM log_action WHERE ")
-	if _, err := s.db.ExecContext(ctx, "UPDATE log_action SET prune_pending = 0 WHERE "+in, args...); err != nil {
-		return nil, err
-	}
-	rows, err := s.db.QueryContext(ctx, q.String()+" AND prune_pending = 0", args...)
+	in := int64List(list)
+	rows, err := s.db.QueryContext(ctx, "UPDATE log_action SET prune_pending = 0 WHERE idaction IN ("+in+");\n"+
+		"SELECT idaction FROM log_action WHERE idaction IN ("+in+") AND prune_pending = 0")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	ok := make(map[uint32]bool, len(which))
-	for rows.Next() {
-		var id uint32
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ok[id] = true
-	}
-	return ok, rows.Err()
-}
-
-// insertNames inserts the entries of which, ignoring those another writer
-// inserted first.
-func (s *Store) insertNames(ctx context.Context, keys []dictKey, hashes [][16]byte, which []int) error {
-	const head = "INSERT IGNORE INTO log_action (hash, type, name) VALUES "
-	var q strings.Builder
-	var args []any
-	flush := func() error {
-		if len(args) == 0 {
-			return nil
-		}
-		_, err := s.db.ExecContext(ctx, q.String(), args...)
-		q.Reset()
-		args = args[:0]
-		return err
-	}
-	size := 0
-	for _, i := range which {
-		if len(args) == 0 {
-			q.WriteString(head)
-			size = 0
-		} else {
-			q.WriteByte(',')
-		}
-		q.WriteString("(?,?,?)")
-		args = append(args, hashes[i][:], int64(keys[i].typ), text(keys[i].name))
-		size += len(keys[i].name) + 64
-		if size >= dictInsertBytes || len(args) >= 3*dictSelectChunk {
-			if err := flush(); err != nil {
-				return err
+	for {
+		if cols, _ := rows.Columns(); len(cols) == 1 {
+			for rows.Next() {
+				var id uint32
+				if err := rows.Scan(&id); err != nil {
+					return nil, err
+				}
+				ok[id] = true
 			}
 		}
+		if !rows.NextResultSet() {
+			break
+		}
 	}
-	return flush()
+	return ok, rows.Err()
 }
 
 // readEpoch returns the current dictionary epoch.

@@ -50,10 +50,10 @@ type Options struct {
 
 	// Whatever DSN or Config say, Open sets these driver settings, which
 	// the store relies on: parseTime=true, loc=UTC, interpolateParams=true
-	// (one round trip per statement, no server-side prepares),
-	// clientFoundRows=true (UPDATE reports matched rows), multiStatements
-	// off, the utf8mb4 connection character set, times truncated to
-	// milliseconds, and the session variables sql_mode
+	// (no server-side prepares), clientFoundRows=true (UPDATE reports
+	// matched rows), multiStatements=true (WriteBatch sends a transaction
+	// in one round trip), the utf8mb4 connection character set, times
+	// truncated to milliseconds, and the session variables sql_mode
 	// ('STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION'), time_zone ('+00:00'),
 	// the READ COMMITTED isolation level and innodb_lock_wait_timeout
 	// (LockWaitTimeout).
@@ -206,12 +206,17 @@ type Store struct {
 	known      int // newest migration this build knows
 	applied    int // schema version found at Open (after Migrate)
 
+	shards sync.Map // shard → true: its checkpoint row exists
+
 	names *nameCache // (type, name) → id, tagged with the dictionary epoch
 	ids   *idCache   // id → name
 
 	// hook, when set by tests, runs between the statements of a
 	// WriteBatch transaction; an error aborts the batch.
 	hook func(ctx context.Context, stage string, tx *sql.Tx) error
+	// fastPause, when set by tests, is a statement run just before the
+	// COMMIT of the fast path (e.g. "DO SLEEP(5)").
+	fastPause string
 
 	closed    atomic.Bool
 	closeOnce sync.Once
@@ -331,7 +336,10 @@ func driverConfig(o *Options) (*mysql.Config, error) {
 	cfg.Loc = time.UTC
 	cfg.InterpolateParams = true
 	cfg.ClientFoundRows = true
-	cfg.MultiStatements = false
+	// The fast write path sends a batch's transaction as one
+	// multi-statement; every statement is built here and every value is
+	// escaped by the driver.
+	cfg.MultiStatements = true
 	cfg.Collation = "utf8mb4_general_ci"
 	if o.TLS != nil {
 		cfg.TLS = o.TLS

@@ -64,3 +64,20 @@ func (harness) MakeStore(ctx context.Context, t *testing.T) (analytics.Store, er
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) storetest.Harness { return harness{} }, storetest.Features{MaxNameLen: MaxNameLen})
 }
+
+// slowHarness makes stores that write every batch on the slow path
+// (statement by statement), which the fast path falls back to.
+type slowHarness struct{}
+
+func (slowHarness) MakeStore(ctx context.Context, t *testing.T) (analytics.Store, error) {
+	s, err := Open(ctx, Options{DSN: testDSN(t), Migrate: true})
+	if err != nil {
+		return nil, err
+	}
+	s.hook = func(context.Context, string, *sql.Tx) error { return nil }
+	return s, nil
+}
+
+func TestConformanceSlowPath(t *testing.T) {
+	storetest.Run(t, func(*testing.T) storetest.Harness { return slowHarness{} }, storetest.Features{MaxNameLen: MaxNameLen})
+}

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -28,6 +29,7 @@ func (s *Store) Checkpoint(ctx context.Context, shard string) (analytics.Positio
 	if err != nil {
 		return analytics.Position{}, s.wrap(ctx, "checkpoint "+shard, err)
 	}
+	s.shards.Store(shard, true)
 	return p, nil
 }
 
@@ -128,12 +130,124 @@ func (s *Store) stage(ctx context.Context, name string, tx *sql.Tx) error {
 	return s.hook(ctx, name, tx)
 }
 
-// writeOnce is one attempt of WriteBatch.
+// fastPathMaxBytes bounds the size of the one multi-statement of the fast
+// path; a larger batch takes the slow path, statement by statement.
+const fastPathMaxBytes = 4 << 20
+
+// writeOnce is one attempt of WriteBatch: the names first (autocommit),
+// then the transaction, on the fast path when it can.
 func (s *Store) writeOnce(ctx context.Context, p *plan) error {
 	epoch, err := s.resolveNames(ctx, p.keys, p.ids)
 	if err != nil {
 		return err
 	}
+	if !p.slow && s.hook == nil && s.knownShard(p.b.Shard) {
+		err := s.writeFast(ctx, p, epoch)
+		if !errors.Is(err, errSlowPath) {
+			return err
+		}
+		p.slow = true
+	}
+	if err := s.writeSlow(ctx, p, epoch); err != nil {
+		return err
+	}
+	s.shards.Store(p.b.Shard, true)
+	return nil
+}
+
+// knownShard reports whether the shard's checkpoint row is known to exist
+// (rows are never deleted): only then may the fast path run, because its
+// guard against a missing row is not reliable when the client disconnects.
+func (s *Store) knownShard(shard string) bool {
+	_, ok := s.shards.Load(shard)
+	return ok
+}
+
+// errSlowPath: the fast path cannot write this batch (the checkpoint did
+// not match or does not exist, a conversion is a duplicate, the batch is
+// too big); the slow path writes it or says why not.
+var errSlowPath = errors.New("slow path")
+
+// writeFast sends the transaction in two round trips: one multi-statement
+// with everything but the COMMIT, then the COMMIT:
+//
+//	START TRANSACTION;
+//	UPDATE shard_checkpoint SET ts_updated = IF(<checkpoint is From and the epoch current>, now, NULL), hi = …, lo = …
+//	  WHERE shard = …;                          -- NULL into NOT NULL: error 1048 when it does not match
+//	INSERT INTO shard_checkpoint … SELECT … NULL … WHERE ROW_COUNT() = 0;   -- error 1048 if the row is missing
+//	DELETE the replaced carts; INSERT visits … ON DUPLICATE KEY UPDATE; INSERT actions …;
+//	INSERT conversions (no IGNORE: a duplicate is error 1062); INSERT items; INSERT IGNORE invalidations
+//
+// The server stops at the first failing statement; the transaction is then
+// rolled back and errors 1048 and 1062 send the batch to the slow path,
+// which diagnoses a conflict, or skips duplicate conversions.
+//
+// COMMIT is separate because a server goes on executing a multi-statement
+// after its client has gone (a cancelled context closes the connection):
+// without COMMIT in it, such a transaction can only be rolled back when
+// the server finds the connection closed. The fast path runs only for
+// shards whose checkpoint row is known to exist, for the same reason:
+// ROW_COUNT() is not reliable once the client has gone.
+func (s *Store) writeFast(ctx context.Context, p *plan, epoch uint64) error {
+	e := &batchExec{ctx: ctx, p: p, now: s.now().UTC()}
+	b := p.b
+	parts := [][]stmt{
+		{{sql: "START TRANSACTION"}},
+		{{sql: `UPDATE shard_checkpoint SET ts_updated = IF(hi = ? AND lo = ? AND dict_epoch = ?, ?, NULL), hi = ?, lo = ?
+			WHERE shard = ?`, args: []any{b.From.Hi, b.From.Lo, epoch, e.now, b.To.Hi, b.To.Lo, text(b.Shard)}}},
+		{{sql: `INSERT INTO shard_checkpoint (shard, hi, lo, dict_epoch, ts_updated)
+			SELECT '', NULL, 0, 0, ? FROM DUAL WHERE ROW_COUNT() = 0`, args: []any{e.now}}},
+		e.cartDeletes(),
+		e.visits(),
+		e.actions(),
+	}
+	convs, items := e.conversionInserts(p.allConversions(), false)
+	parts = append(parts, convs, items, e.invalidations())
+	if s.fastPause != "" {
+		parts = append(parts, []stmt{{sql: s.fastPause}})
+	}
+	var q strings.Builder
+	var args []any
+	size := 0
+	for _, part := range parts {
+		for _, st := range part {
+			size += st.bytes + len(st.sql)
+			if q.Len() > 0 {
+				q.WriteString(";\n")
+			}
+			q.WriteString(st.sql)
+			args = append(args, st.args...)
+		}
+	}
+	if size > fastPathMaxBytes {
+		return errSlowPath
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_, err = conn.ExecContext(ctx, q.String(), args...)
+	if err == nil {
+		if _, err = conn.ExecContext(ctx, "COMMIT"); err == nil {
+			return nil
+		}
+	}
+	// Never hand a connection with an open transaction back to the pool.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, rerr := conn.ExecContext(rctx, "ROLLBACK"); rerr != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	if n := mysqlErr(err); n == errBadNull || n == errDupEntry {
+		return errSlowPath
+	}
+	return err
+}
+
+// writeSlow runs the transaction statement by statement (with the test
+// hook between them).
+func (s *Store) writeSlow(ctx context.Context, p *plan, epoch uint64) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -145,27 +259,27 @@ func (s *Store) writeOnce(ctx context.Context, p *plan) error {
 	if err := s.stage(ctx, "checkpoint", tx); err != nil {
 		return err
 	}
-	w := &batchExec{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
-	if err := w.visits(); err != nil {
-		return err
+	e := &batchExec{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
+	if _, err := e.exec(e.visits()); err != nil {
+		return fmt.Errorf("visits: %w", err)
 	}
 	if err := s.stage(ctx, "visits", tx); err != nil {
 		return err
 	}
-	if err := w.actions(); err != nil {
-		return err
+	if _, err := e.exec(e.actions()); err != nil {
+		return fmt.Errorf("actions: %w", err)
 	}
 	if err := s.stage(ctx, "actions", tx); err != nil {
 		return err
 	}
-	if err := w.conversions(); err != nil {
+	if err := e.conversions(); err != nil {
 		return err
 	}
 	if err := s.stage(ctx, "conversions", tx); err != nil {
 		return err
 	}
-	if err := w.invalidations(); err != nil {
-		return err
+	if _, err := e.exec(e.invalidations()); err != nil {
+		return fmt.Errorf("invalidations: %w", err)
 	}
 	if err := s.stage(ctx, "commit", tx); err != nil {
 		return err
@@ -237,7 +351,10 @@ const (
 )
 
 type plan struct {
-	b    *analytics.LogBatch
+	b *analytics.LogBatch
+	// slow sends the batch statement by statement (after the fast path
+	// failed on it once).
+	slow bool
 	keys []dictKey
 	slot map[dictKey]nameRef
 	ids  []uint32 // per slot, filled by resolveNames
