@@ -29,7 +29,8 @@
 //
 // ingest.Handler takes it as HandlerOptions.Scripts and routes /matomo.js,
 // /piwik.js and /js/… to it (there, /js/tracker.php is a tracking endpoint,
-// as in Matomo).
+// as in Matomo); it does not route /footfall-lite.js, so mount that path on
+// the tracker Handler directly.
 //
 // The scripts are embedded in the binary. tracker.js and lite.js are the
 // readable, commented sources; tracker.min.js and lite.min.js are what esbuild
@@ -40,8 +41,8 @@
 // # Size
 //
 //	                      minified    gzip -9
-//	matomo.js (Footfall)  9,820 B     5,075 B   (budget 5 KB, checked by a test)
-//	footfall-lite.js      1,695 B     1,014 B   (budget 1 KB)
+//	matomo.js (Footfall)  9,635 B     4,987 B   (budget 5,000 B, checked by a test)
+//	footfall-lite.js      1,624 B       967 B   (budget 1,000 B)
 //	matomo.js (Matomo 5)  63,804 B    ≈23 KB
 //
 // # The full tracker
@@ -83,7 +84,7 @@
 //	privacy      setDoNotTrack, requireConsent, setConsentGiven, rememberConsentGiven,
 //	             forgetConsentGiven, requireCookieConsent, setCookieConsentGiven,
 //	             rememberCookieConsentGiven, forgetCookieConsentGiven
-//	getters      getVisitorId, getSiteId, getTrackerUrl
+//	getters      getVisitorId, getTrackerUrl
 //
 // Every request carries idsite, rec=1, r, h, m, s, url (without pk_vid,
 // ignore_referrer and the excluded parameters), urlref, uid, _id (empty
@@ -124,15 +125,17 @@
 //     (setCustomVariable), cross-domain linking, trackVisibleContentImpressions
 //     and the automatic tracking of clicks in content blocks, form and media
 //     analytics, setLinkTrackingTimer, setRequestQueueInterval,
-//     setDownloadExtensions and friends, setCustomData, the other getters
-//     (getUserId, getPageViewId, hasConsent, …), disableCampaignParameters,
-//     setAPIUrl, and Matomo's plugin hooks (Matomo.on, addPlugin).
+//     setDownloadExtensions and friends, setCustomData, getters other than
+//     getVisitorId and getTrackerUrl (getUserId, getSiteId, hasConsent, …),
+//     disableCampaignParameters, setAPIUrl, Matomo.addTracker and Matomo's
+//     plugin hooks (Matomo.on, addPlugin).
 //   - getAsyncTracker ignores its arguments and returns the first tracker.
 //   - setTrackerUrl and setSiteId from _paq apply to the first tracker only,
 //     so that trackers added with addTracker keep their own.
-//   - The download extensions are a shorter list (7z apk avi bz2 csv dmg doc(x)
-//     epub exe gz iso mp3 mp4 mov msi odp ods odt pdf ppt(x) rar rtf tar tgz
-//     txt wav xls(x) xz zip).
+//   - The download extensions are a shorter list: 7z apk csv dmg doc docx exe
+//     gz mp3 mp4 msi odp ods odt pdf ppt pptx rar rtf tar txt xls xlsx zip.
+//   - setExcludedQueryParams takes parameter names, not regular expressions.
+//   - The title is sent as given (Matomo's server trims it).
 //   - Content blocks are found by data-track-content and the pieces and
 //     targets by data-content-piece and data-content-target (not by the CSS
 //     classes matomoTrackContent …).
@@ -148,8 +151,8 @@
 //
 // /footfall-lite.js tracks page views, events and outlinks without cookies
 // (no _id is sent: the server recognises the visitor without cookies) and
-// no client hints, with the same wire format and transport (sendBeacon,
-// else an image). It reads _paq like the full tracker for setTrackerUrl,
+// no client hints, with the same wire format (its sendBeacon has no body,
+// so no Content-Type) and else an image GET. It reads _paq like the full tracker for setTrackerUrl,
 // setSiteId, setCustomUrl, setDocumentTitle, setReferrerUrl, setDomains
 // (host names; each also covers its subdomains), trackPageView, trackEvent,
 // trackLink and enableLinkTracking (clicks on http(s) links to other hosts,

@@ -26,7 +26,8 @@ import (
 // endpoint, memqueue, ingest.Processor and sqlitestore. The ingest clock is
 // moved forward between page views: a page view 10 minutes after the first
 // belongs to the same visit, one 31 minutes after the last opens a new
-// visit of the same visitor.
+// visit of the same visitor. The lite tracker's page view is stored as a
+// cookieless visit.
 func TestEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are slow")
@@ -75,6 +76,10 @@ func TestEndToEnd(t *testing.T) {
 			w.Write([]byte(html))
 			return
 		}
+		if lite, _ := tracker.Match(r.URL.Path); lite {
+			scripts.ServeHTTP(w, r) // ingest.Handler does not route the lite tracker
+			return
+		}
 		endpoint.ServeHTTP(w, r) // matomo.php, matomo.js
 	}))
 	defer srv.Close()
@@ -109,6 +114,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 		pages[path] = sb.String()
 	}
+
+	pages["/lite.html"] = `<!doctype html><html><head><title>Lite page</title>
+<script defer src="/footfall-lite.js" data-site-id="1"></script></head><body>lite</body></html>`
 
 	tab, cancelTab := chromedp.NewContext(browserCtx)
 	defer cancelTab()
@@ -216,6 +224,21 @@ func TestEndToEnd(t *testing.T) {
 	if second.ID == first.ID || second.VisitorID != first.VisitorID || second.Actions != 1 || second.VisitCount != 2 {
 		t.Errorf("second visit %d of visitor %s with %d actions, count %d; want a new visit of %s, its second",
 			second.ID, second.VisitorID, second.Actions, second.VisitCount, first.VisitorID)
+	}
+
+	// The lite tracker, later again: a cookieless visit.
+	offset.Add(int64(31 * time.Minute))
+	run(chromedp.Navigate(srv.URL + "/lite.html"))
+	vs = visits(5)
+	if len(vs) != 3 {
+		t.Fatalf("%d visits after the lite page, want 3", len(vs))
+	}
+	lite := vs[2]
+	if lite.Profilable || lite.Actions != 1 || len(lite.ActionList) != 1 {
+		t.Fatalf("lite visit: profilable %v, %d actions; want a cookieless visit with one page view", lite.Profilable, lite.Actions)
+	}
+	if a := lite.ActionList[0]; a.Type != analytics.ActionPageview || a.URL != srv.URL+"/lite.html" || a.Title != "Lite page" {
+		t.Errorf("lite action %v %q %q, want the page view of lite.html", a.Type, a.URL, a.Title)
 	}
 }
 

@@ -24,7 +24,7 @@
   let pageViewId, linkTracking;
 
   // send tracks one action: its parameters, then those of every request,
-  // by sendBeacon (query in the URL, empty body) or else an image.
+  // by sendBeacon (query in the URL, no body) or else an image.
   const send = (o) => {
     const t = new Date();
     let q = 'rec=1&send_image=0&cookie=0&r=' + random();
@@ -34,7 +34,7 @@
     });
     for (const k in o) if (o[k] || o[k] === 0) q += '&' + k + '=' + enc(o[k]);
     const u = trackerUrl + '?' + q;
-    if (!(navigator.sendBeacon && navigator.sendBeacon(u, new Blob([], { type: 'application/x-www-form-urlencoded; charset=UTF-8' })))) {
+    if (!(navigator.sendBeacon && navigator.sendBeacon(u))) {
       new Image().src = u.replace('send_image=0', 'send_image=1');
     }
   };

@@ -1,6 +1,7 @@
 package tracker_test
 
 import (
+	"net/url"
 	"strings"
 	"testing"
 	"text/template"
@@ -30,6 +31,17 @@ func (p *page) liteCommon() want {
 	}
 }
 
+// liteBeacon checks that h came by navigator.sendBeacon with the query in
+// the URL and no body, and returns its parameters.
+func liteBeacon(t *testing.T, h hit) url.Values {
+	t.Helper()
+	if h.Method != "POST" || h.Body != "" || h.FetchMode != "no-cors" || h.ContentType != "" {
+		t.Errorf("want a sendBeacon POST without body, got %s body=%q type=%q mode=%q",
+			h.Method, h.Body, h.ContentType, h.FetchMode)
+	}
+	return h.Query
+}
+
 func TestLite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are slow")
@@ -42,11 +54,11 @@ func TestLite(t *testing.T) {
 		p.open(`data-site-id="1"`, "", stayOnPage+`
 			<a id="local" data-stay href="local.html">local</a>
 			<a id="out" href="`+other+`out.html">out</a>`)
-		checkParams(t, "page view", beacon(t, p.waitHits(1)[0]), merge(p.liteCommon(), want{"action_name": "Lite page"}))
+		checkParams(t, "page view", liteBeacon(t, p.waitHits(1)[0]), merge(p.liteCommon(), want{"action_name": "Lite page"}))
 		p.click("#local")
 		p.do(void(chromedp.WaitEvent(cdppage.LoadEventFired, nil, chromedp.Click(chromedp.CSS("#out")))))
 		hits := p.waitHits(2)
-		checkParams(t, "outlink", beacon(t, hits[1]), merge(p.liteCommon(), want{"link": other + "out.html"}))
+		checkParams(t, "outlink", liteBeacon(t, hits[1]), merge(p.liteCommon(), want{"link": other + "out.html"}))
 		if c := p.cookies(); len(c) != 0 {
 			t.Errorf("cookies %v, want none", names(c))
 		}
@@ -86,13 +98,13 @@ func TestLite(t *testing.T) {
 			_paq.push([function () { window.fnThis = typeof this.trackPageView; }]);
 			</script>`, `<a id="sub" href="`+other+`x.html">not an outlink</a>`)
 		base := merge(p.liteCommon(), want{"url": p.env.srv.URL + "/spa/route", "urlref": "https://ref.example/"})
-		pv := beacon(t, p.waitHits(1)[0])
+		pv := liteBeacon(t, p.waitHits(1)[0])
 		checkParams(t, "page view", pv, merge(base, want{"action_name": "Route"}))
 		p.push(`['trackEvent', 'c', 'a']`)
 		p.push(`['trackLink', 'https://example.test/file.zip', 'download']`)
 		hits := p.waitHits(3)
-		checkParams(t, "event", beacon(t, hits[1]), merge(base, want{"e_c": "c", "e_a": "a", "ca": "1", "pv_id": pv.Get("pv_id")}))
-		checkParams(t, "download", beacon(t, hits[2]), merge(base, want{"download": "https://example.test/file.zip", "pv_id": pv.Get("pv_id")}))
+		checkParams(t, "event", liteBeacon(t, hits[1]), merge(base, want{"e_c": "c", "e_a": "a", "ca": "1", "pv_id": pv.Get("pv_id")}))
+		checkParams(t, "download", liteBeacon(t, hits[2]), merge(base, want{"download": "https://example.test/file.zip", "pv_id": pv.Get("pv_id")}))
 		if got := eval[string](p, "errs.length + ' ' + window.fnThis"); got != "0 function" {
 			t.Errorf("console errors and this of a function entry: %q, want \"0 function\"", got)
 		}

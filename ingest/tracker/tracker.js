@@ -32,7 +32,7 @@
   const PERF = words('net connectEnd fetchStart srv responseStart requestStart tfr responseEnd responseStart ' +
     'dm1 domInteractive domLoading dm2 domComplete domInteractive onl loadEventEnd loadEventStart');
   // File extensions that make a link a download.
-  const DOWNLOAD = /\.(7z|apk|avi|bz2|csv|dmg|docx?|epub|exe|gz|iso|mp[34]|mov|msi|od[pst]|pdf|pptx?|rar|rtf|tar|tgz|txt|wav|xlsx?|xz|zip)([?&#]|$)/i;
+  const DOWNLOAD = /\.(7z|apk|csv|dmg|docx?|exe|gz|mp[34]|msi|od[pst]|pdf|pptx?|rar|rtf|tar|txt|xlsx?|zip)([?&#]|$)/i;
   // The first FIRST methods of a tracker object (in key order) are the
   // commands Matomo applies before all others when it reads the _paq queue.
   const FIRST = 27;
@@ -44,10 +44,10 @@
   const rol = (x, k) => x << k | x >>> 32 - k;
   const K = [2, 3, 5, 10].map((k) => Math.sqrt(k) * 2 ** 30 | 0);
   const hash4 = (s) => {
-    const m = new TextEncoder().encode(s), l = m.length, W = [], X = [];
+    const m = unescape(enc(s)), l = m.length, W = [], X = []; // UTF-8 bytes
     let h = [0x67452301, 0xefcdab89, ~0x67452301, ~0xefcdab89, 0xc3d2e1f0];
     // Big-endian words of the message, the 0x80 byte, zeros, the bit length.
-    for (let i = 0; i <= l; i++) W[i >> 2] |= (i < l ? m[i] : 128) << 24 - i % 4 * 8;
+    for (let i = 0; i <= l; i++) W[i >> 2] |= (i < l ? m.charCodeAt(i) : 128) << 24 - i % 4 * 8;
     W[(l + 8 >> 6) * 16 + 15] = l * 8;
     for (let o = 0; o < W.length; o += 16) {
       let [a, b, c, d, e] = h;
@@ -135,10 +135,7 @@
     // URL u, keeping the rest as written.
     const purify = (u) => {
       const [, base, query, hash] = /^([^?#]*)\??([^#]*)(.*)/.exec(u);
-      const q = query.split('&').filter((p) => !STRIP.concat(excludedParams).some((x) => {
-        const k = p.split('=')[0];
-        return x.test ? x.test(k) : x == k;
-      })).join('&');
+      const q = query.split('&').filter((p) => !STRIP.concat(excludedParams).includes(p.split('=')[0])).join('&');
       return base + (q ? '?' + q : '') + hash;
     };
 
@@ -212,7 +209,7 @@
       for (let i = 0; i < 18; i += 3) {
         const v = perfManual ? perfManual[i / 3] != null && +perfManual[i / 3]
           : t[PERF[i + 1]] && t[PERF[i + 2]] && t[PERF[i + 1]] - t[PERF[i + 2]];
-        if (v >= 0) s += '&pf_' + PERF[i] + '=' + Math.round(v);
+        if (v >= 0) s += '&pf_' + PERF[i] + '=' + (v | 0);
       }
       perfManual = 0;
       return s;
@@ -374,7 +371,6 @@
 
       // --- the rest ---
       getTrackerUrl: () => trackerUrl,
-      getSiteId: () => siteId,
       resetUserId() { userId = ''; },
       getVisitorId: () => forcedId || (HEX16.test(idCookie()[0]) ? idCookie()[0] : uuid),
       setCustomUrl(u) { customUrl = new URL(u, loc.href).href; },
@@ -417,10 +413,11 @@
         contentSeen = {};
         const pf = perf && (firstPageView || perfManual);
         firstPageView = 0;
-        track({ action_name: ('' + (t || title || d.title)).replace(/\s+/g, ' ').trim() }, data, cb, 0, pf);
+        track({ action_name: t || title || d.title }, data, cb, 0, pf);
       },
       trackEvent(c, a, name, v, data, cb) {
-        if ([c, a].every((x) => x && /\S/.test(x))) {
+        // Category and action must not be blank ([x] makes undefined and null '').
+        if (/\S/.test([c]) && /\S/.test([a])) {
           track({ e_c: c, e_a: a, e_n: name, e_v: v, ca: 1 }, data, cb);
         }
       },
@@ -474,12 +471,11 @@
       // the target's link.
       trackAllContentImpressions() {
         d.querySelectorAll('[data-track-content]').forEach((el) => {
-          const piece = el.querySelector('[data-content-piece]') || el;
-          const target = el.querySelector('[data-content-target]') || el;
-          const src = piece.currentSrc || piece.src;
+          const part = (k) => el.querySelector('[data-content-' + k + ']') || el;
           const attr = (e, k) => e.getAttribute('data-content-' + k);
-          api.trackContentImpression(attr(el, 'name') || src || el.title || 'Unknown',
-            attr(piece, 'piece') || src, attr(target, 'target') || target.href);
+          const piece = part('piece'), target = part('target');
+          api.trackContentImpression(attr(el, 'name') || piece.src || el.title || 'Unknown',
+            attr(piece, 'piece') || piece.src, attr(target, 'target') || target.href);
         });
       },
     };
@@ -493,7 +489,6 @@
     initialized: true,
     getTracker: Tracker,
     getAsyncTracker: () => main,
-    addTracker: main.addTracker,
   };
 
   // run executes one _paq entry, [name, ...args] or [function, ...args],
