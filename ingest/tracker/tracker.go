@@ -58,17 +58,19 @@ func (o *Options) Validate() error {
 // Handler serves the tracker scripts. It is safe for concurrent use; all
 // its work (compression, hashing) is done by New.
 type Handler struct {
-	full, lite   script
-	cacheControl string
+	full, lite script
+	// Header values, shared by every response (net/http never changes
+	// them), so that serving allocates nothing of its own.
+	contentType, cacheControl, vary, nosniff, gzip []string
 }
 
 var _ http.Handler = (*Handler)(nil)
 
-// script is one script in its two encodings.
+// script is one script in its two encodings, with their header values.
 type script struct {
 	raw, gz         []byte
-	etag, gzipEtag  string
-	rawLen, gzipLen string
+	etag, gzipEtag  []string
+	rawLen, gzipLen []string
 }
 
 func newScript(src []byte) script {
@@ -82,8 +84,8 @@ func newScript(src []byte) script {
 		raw: src, gz: buf.Bytes(),
 		// Strong validators, one per representation (RFC 9110 §8.8.3):
 		// the gzipped bytes differ from the plain ones.
-		etag: `"` + tag + `"`, gzipEtag: `"` + tag + `-gz"`,
-		rawLen: strconv.Itoa(len(src)), gzipLen: strconv.Itoa(buf.Len()),
+		etag: []string{`"` + tag + `"`}, gzipEtag: []string{`"` + tag + `-gz"`},
+		rawLen: []string{strconv.Itoa(len(src))}, gzipLen: []string{strconv.Itoa(buf.Len())},
 	}
 }
 
@@ -97,7 +99,11 @@ func New(opts Options) (*Handler, error) {
 	return &Handler{
 		full:         newScript(fullJS),
 		lite:         newScript(liteJS),
-		cacheControl: "public, max-age=" + strconv.FormatInt(int64(opts.MaxAge/time.Second), 10),
+		contentType:  []string{"application/javascript; charset=utf-8"},
+		cacheControl: []string{"public, max-age=" + strconv.FormatInt(int64(opts.MaxAge/time.Second), 10)},
+		vary:         []string{"Accept-Encoding"},
+		nosniff:      []string{"nosniff"},
+		gzip:         []string{"gzip"},
 	}, nil
 }
 
@@ -149,23 +155,24 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s = &h.lite
 	}
 	hdr := w.Header()
-	hdr.Set("Content-Type", "application/javascript; charset=utf-8")
-	hdr.Set("Cache-Control", h.cacheControl)
-	hdr.Set("Vary", "Accept-Encoding")
-	hdr.Set("X-Content-Type-Options", "nosniff")
+	hdr["Cache-Control"] = h.cacheControl
+	hdr["Vary"] = h.vary
 	body, etag, length := s.raw, s.etag, s.rawLen
-	if acceptsGzip(r.Header.Values("Accept-Encoding")) {
+	gz := acceptsGzip(r.Header["Accept-Encoding"])
+	if gz {
 		body, etag, length = s.gz, s.gzipEtag, s.gzipLen
-		hdr.Set("Content-Encoding", "gzip")
 	}
-	hdr.Set("Etag", etag)
-	if noneMatch(r.Header.Values("If-None-Match"), etag) {
-		hdr.Del("Content-Type")
-		hdr.Del("Content-Encoding")
+	hdr["Etag"] = etag
+	if noneMatch(r.Header["If-None-Match"], etag[0]) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	hdr.Set("Content-Length", length)
+	hdr["Content-Type"] = h.contentType
+	hdr["X-Content-Type-Options"] = h.nosniff
+	if gz {
+		hdr["Content-Encoding"] = h.gzip
+	}
+	hdr["Content-Length"] = length
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		w.Write(body)
@@ -178,36 +185,38 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func acceptsGzip(values []string) bool {
 	star := false
 	for _, v := range values {
-		for _, part := range strings.Split(v, ",") {
+		for v != "" {
+			var part string
+			part, v, _ = strings.Cut(v, ",")
 			name, params, _ := strings.Cut(part, ";")
-			name = strings.ToLower(strings.TrimSpace(name))
-			q := 1.0
-			for _, p := range strings.Split(params, ";") {
-				k, val, ok := strings.Cut(strings.TrimSpace(p), "=")
-				if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
+			name = strings.TrimSpace(name)
+			q := true // q > 0
+			for params != "" {
+				var p string
+				p, params, _ = strings.Cut(params, ";")
+				if k, val, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 					f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
-					if err != nil {
-						f = 0
-					}
-					q = f
+					q = err == nil && f > 0
 				}
 			}
-			switch name {
-			case "gzip", "x-gzip":
-				return q > 0
-			case "*":
-				star = q > 0
+			switch {
+			case strings.EqualFold(name, "gzip"), strings.EqualFold(name, "x-gzip"):
+				return q
+			case name == "*":
+				star = q
 			}
 		}
 	}
 	return star
 }
 
-// noneMatch reports whether an If-None-Match header lists etag (weak
-// comparison, as RFC 9110 §13.1.2 asks) or is "*".
+// noneMatch reports whether If-None-Match values list etag (weak
+// comparison, as RFC 9110 §13.1.2 asks) or are "*".
 func noneMatch(values []string, etag string) bool {
 	for _, v := range values {
-		for _, t := range strings.Split(v, ",") {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
 			t = strings.TrimSpace(t)
 			if t == "*" || strings.TrimPrefix(t, "W/") == etag {
 				return true
