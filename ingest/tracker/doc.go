@@ -16,9 +16,9 @@
 // http.StripPrefix; any other path is 404, other methods 405. Responses carry
 // Content-Type: application/javascript; charset=utf-8, a strong ETag (a hash
 // of the bytes, one per encoding) that If-None-Match turns into 304,
-// Cache-Control: public, max-age=86400 (Options.MaxAge; a day, as Matomo
-// serves matomo.js: a new version reaches every visitor within a day and a
-// returning visitor revalidates cheaply), and Vary: Accept-Encoding. The
+// Cache-Control: public, max-age=86400 (Options.MaxAge; a day: a new
+// version reaches every visitor within a day, and a returning visitor
+// revalidates cheaply), and Vary: Accept-Encoding. The
 // gzipped bytes are made once by New (gzip level 9) and sent whenever
 // Accept-Encoding allows gzip.
 //

@@ -26,10 +26,9 @@ var (
 )
 
 // DefaultMaxAge is how long browsers and shared caches keep a script when
-// Options.MaxAge is zero. A day is Matomo's own setting for matomo.js: a
-// new tracker version reaches every visitor within a day, and a visitor
-// browsing for a day downloads it at most once (revalidation after that is
-// a 304 thanks to the ETag).
+// Options.MaxAge is zero. With a day, a new tracker version reaches every
+// visitor within a day, and a visitor browsing all day downloads it once
+// (revalidation after that is a 304 thanks to the ETag).
 const DefaultMaxAge = 24 * time.Hour
 
 // Options configure a Handler.
