@@ -72,8 +72,8 @@ var (
 	// The fast path inserts conversions without IGNORE: a duplicate fails
 	// the transaction, which the slow path then writes.
 	conversionInsertStrict = newMultiRow(insertSQL("log_conversion", conversionColumns, false), len(conversionColumns), "")
-	itemInsert       = newMultiRow(insertSQL("log_conversion_item", itemColumns, false), len(itemColumns), "")
-	invalInsert      = newMultiRow("INSERT IGNORE INTO archive_invalidation (idsite, day, ts_created) VALUES ", 3, "")
+	itemInsert             = newMultiRow(insertSQL("log_conversion_item", itemColumns, false), len(itemColumns), "")
+	invalInsert            = newMultiRow("INSERT IGNORE INTO archive_invalidation (idsite, day, ts_created) VALUES ", 3, "")
 )
 
 // multiRow is a multi-row INSERT: head, n rows of placeholders, tail.

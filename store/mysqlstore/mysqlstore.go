@@ -22,17 +22,13 @@ import (
 	"github.com/footfall/analytics"
 )
 
-// MaxNameLen is the longest name, in bytes, that the store keeps in its
-// action dictionary (log_action.name VARBINARY(4096), Matomo's limit):
-// page URLs and titles, entry and exit URLs and titles, outlink and
-// download targets, event, content, product and search-keyword fields,
-// item SKUs, names and categories. A longer one fails the whole batch with
-// ErrInvalid; the processor truncates long names before they get here.
-const MaxNameLen = 4096
-
-// MaxCategories is how many product or item categories the store keeps
-// (Matomo's five category columns). More fail the batch with ErrInvalid.
-const MaxCategories = 5
+// The contract's limits, which the schema is sized for:
+// log_action.name is VARBINARY(4096); products and items have five
+// category columns.
+const (
+	maxNameLen    = analytics.MaxNameLen
+	maxCategories = analytics.MaxCategories
+)
 
 // ErrSchema is returned (wrapped) when the database has no schema, or one
 // newer than this build knows, or a migration cannot proceed.
@@ -205,6 +201,7 @@ type Store struct {
 	migrations []migration
 	known      int // newest migration this build knows
 	applied    int // schema version found at Open (after Migrate)
+	site       siteSQL
 
 	shards sync.Map // shard → true: its checkpoint row exists
 
@@ -225,11 +222,11 @@ type Store struct {
 
 // Interface guards.
 var (
-	_ analytics.Store    = (*Store)(nil)
-	_ analytics.Migrator = (*Store)(nil)
-	_ analytics.Pinger   = (*Store)(nil)
-	_ Pruner             = (*Store)(nil)
-	_ VisitorEraser      = (*Store)(nil)
+	_ analytics.Store         = (*Store)(nil)
+	_ analytics.Migrator      = (*Store)(nil)
+	_ analytics.Pinger        = (*Store)(nil)
+	_ analytics.Pruner        = (*Store)(nil)
+	_ analytics.VisitorEraser = (*Store)(nil)
 )
 
 // Open connects to the database named by opts and checks its schema. With
@@ -309,6 +306,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		s.log.Warn("database schema is older than this build: run `footfall migrate`", "database", s.dbName, "schema_version", applied, "known_version", known)
 	}
 	s.applied = applied
+	s.site = newSiteSQL(applied)
 	epoch, err := s.readEpoch(ctx, s.db)
 	if err != nil {
 		return fail(s.wrap(ctx, "open", err))

@@ -62,7 +62,7 @@ func (harness) MakeStore(ctx context.Context, t *testing.T) (analytics.Store, er
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) storetest.Harness { return harness{} }, storetest.Features{MaxNameLen: MaxNameLen})
+	storetest.Run(t, func(*testing.T) storetest.Harness { return harness{} }, storetest.Features{MaxNameLen: analytics.MaxNameLen})
 }
 
 // slowHarness makes stores that write every batch on the slow path
@@ -79,5 +79,5 @@ func (slowHarness) MakeStore(ctx context.Context, t *testing.T) (analytics.Store
 }
 
 func TestConformanceSlowPath(t *testing.T) {
-	storetest.Run(t, func(*testing.T) storetest.Harness { return slowHarness{} }, storetest.Features{MaxNameLen: MaxNameLen})
+	storetest.Run(t, func(*testing.T) storetest.Harness { return slowHarness{} }, storetest.Features{MaxNameLen: analytics.MaxNameLen})
 }

@@ -90,7 +90,7 @@ type actionRow struct {
 	kw                             sql.NullInt64
 	cName, cPiece, cTarget, cInter sql.NullInt64
 	sku, pname                     sql.NullInt64
-	cats                           [MaxCategories]sql.NullInt64
+	cats                           [maxCategories]sql.NullInt64
 	parts                          int64
 	evValue, price                 sql.NullFloat64
 	searchCat                      []byte
@@ -191,7 +191,7 @@ type itemRow struct {
 	key       convKey // visit, goal, buster, id (the order id)
 	it        analytics.Item
 	sku, name uint32
-	cats      [MaxCategories]sql.NullInt64
+	cats      [maxCategories]sql.NullInt64
 }
 
 func scanItem(sc scanner, r *itemRow) error {

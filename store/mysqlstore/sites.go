@@ -6,58 +6,93 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/footfall/analytics"
 )
 
+// siteColumns are the columns of site after idsite, without ts_created;
+// privacy_consent (migration 3) is used only once the schema has it.
 var siteColumns = strings.Fields(`name urls timezone currency ecommerce sitesearch
 	sitesearch_keyword_parameters sitesearch_category_parameters
 	excluded_ips excluded_parameters excluded_user_agents excluded_referrers
 	exclude_unknown_urls keep_url_fragment
 	privacy_ipv4_mask_bytes privacy_ipv6_mask_bits privacy_store_ip privacy_cookieless privacy_dnt privacy_gpc
-	privacy_hash_user_id privacy_scrub_pii privacy_retention_days ts_created`)
+	privacy_hash_user_id privacy_scrub_pii privacy_retention_days`)
 
-var (
-	siteSelect = "SELECT idsite, " + strings.Join(siteColumns, ", ") + " FROM site"
-	siteInsert = "INSERT INTO site (" + strings.Join(siteColumns, ", ") + ") VALUES (" +
-		strings.TrimSuffix(strings.Repeat("?, ", len(siteColumns)), ", ") + ")"
-	// siteUpdate sets every column; siteUpdateKeep every one but ts_created.
-	siteUpdate     = "UPDATE site SET " + strings.Join(siteColumns, " = ?, ") + " = ? WHERE idsite = ?"
-	siteUpdateKeep = "UPDATE site SET " + strings.Join(siteColumns[:len(siteColumns)-1], " = ?, ") + " = ? WHERE idsite = ?"
-	goalColumns    = "idsite, idgoal, name, match_attribute, pattern, pattern_type, case_sensitive, allow_multiple, revenue"
-)
+const goalColumns = "idsite, idgoal, name, match_attribute, pattern, pattern_type, case_sensitive, allow_multiple, revenue"
 
-func siteArgs(s *analytics.Site) []any {
+// siteSQL holds the site statements of the schema version a Store found.
+type siteSQL struct {
+	consent bool // the schema has site.privacy_consent (version ≥ 3)
+	// selectAll reads idsite, the columns, ts_created (, privacy_consent).
+	selectAll string
+	insert    string
+	// update sets every column and ts_created; updateKeep keeps ts_created.
+	update, updateKeep string
+}
+
+func newSiteSQL(schema int) siteSQL {
+	q := siteSQL{consent: schema >= 3}
+	cols := append(slices.Clone(siteColumns), "ts_created")
+	if q.consent {
+		cols = append(cols, "privacy_consent")
+	}
+	keep := slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return c == "ts_created" })
+	q.selectAll = "SELECT idsite, " + strings.Join(cols, ", ") + " FROM site"
+	q.insert = "INSERT INTO site (" + strings.Join(cols, ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	q.update = "UPDATE site SET " + strings.Join(cols, " = ?, ") + " = ? WHERE idsite = ?"
+	q.updateKeep = "UPDATE site SET " + strings.Join(keep, " = ?, ") + " = ? WHERE idsite = ?"
+	return q
+}
+
+// args returns the values of the columns; keepCreated leaves out
+// ts_created.
+func (q *siteSQL) args(s *analytics.Site, keepCreated bool) []any {
 	p := &s.Privacy
-	return []any{
+	args := []any{
 		s.Name, listJSON(s.URLs), s.Timezone, s.Currency, boolInt(s.Ecommerce), boolInt(s.SiteSearch),
 		listJSON(s.SearchKeywordParams), listJSON(s.SearchCategoryParams),
 		listJSON(s.ExcludedIPs), listJSON(s.ExcludedParams), listJSON(s.ExcludedUserAgents), listJSON(s.ExcludedReferrers),
 		boolInt(s.ExcludeUnknownURLs), boolInt(s.KeepURLFragment),
 		int64(p.IPv4MaskBytes), int64(p.IPv6MaskBits), int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
-		int64(p.HashUserID), int64(p.ScrubPII), int64(p.RetentionDays), s.Created,
+		int64(p.HashUserID), int64(p.ScrubPII), int64(p.RetentionDays),
 	}
+	if !keepCreated {
+		args = append(args, s.Created)
+	}
+	if q.consent {
+		args = append(args, int64(p.Consent))
+	}
+	return args
 }
 
-func scanSite(sc scanner, s *analytics.Site) error {
+func (q *siteSQL) scan(sc scanner, s *analytics.Site) error {
 	var (
 		urls, kw, cat, ips, params, uas, refs      string
 		storeIP, cookieless, dnt, gpc, hash, scrub int64
+		consent                                    int64
 		created                                    time.Time
 	)
 	p := &s.Privacy
-	err := sc.Scan(&s.ID,
+	dest := []any{&s.ID,
 		&s.Name, &urls, &s.Timezone, &s.Currency, &s.Ecommerce, &s.SiteSearch, &kw, &cat,
 		&ips, &params, &uas, &refs, &s.ExcludeUnknownURLs, &s.KeepURLFragment,
-		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &created)
-	if err != nil {
+		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &created}
+	if q.consent {
+		dest = append(dest, &consent)
+	}
+	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
 	p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = analytics.Toggle(storeIP), analytics.Toggle(cookieless), analytics.Toggle(hash), analytics.Toggle(scrub)
 	p.DNT, p.GPC = analytics.DNTMode(dnt), analytics.DNTMode(gpc)
+	p.Consent = analytics.ConsentMode(consent)
 	s.Created = timeOf(created)
+	var err error
 	for _, l := range []struct {
 		dst *[]string
 		src string
@@ -85,7 +120,7 @@ func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
 	if err := s.enter("sites"); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, siteSelect+" ORDER BY idsite")
+	rows, err := s.db.QueryContext(ctx, s.site.selectAll+" ORDER BY idsite")
 	if err != nil {
 		return nil, s.wrap(ctx, "sites", err)
 	}
@@ -93,7 +128,7 @@ func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
 	var sites []analytics.Site
 	for rows.Next() {
 		var site analytics.Site
-		if err := scanSite(rows, &site); err != nil {
+		if err := s.site.scan(rows, &site); err != nil {
 			return nil, s.wrap(ctx, "sites", err)
 		}
 		sites = append(sites, site)
@@ -110,7 +145,7 @@ func (s *Store) Site(ctx context.Context, id int) (analytics.Site, error) {
 	if err := s.enter("site"); err != nil {
 		return site, err
 	}
-	err := scanSite(s.db.QueryRowContext(ctx, siteSelect+" WHERE idsite = ?", int64(id)), &site)
+	err := s.site.scan(s.db.QueryRowContext(ctx, s.site.selectAll+" WHERE idsite = ?", int64(id)), &site)
 	if errors.Is(err, sql.ErrNoRows) {
 		return analytics.Site{}, fmt.Errorf("mysqlstore: site %d: %w", id, analytics.ErrNotFound)
 	}
@@ -135,7 +170,7 @@ func (s *Store) CreateSite(ctx context.Context, site *analytics.Site) error {
 		c.Created = s.now().UTC()
 	}
 	c.Created = c.Created.UTC().Truncate(time.Millisecond)
-	res, err := s.db.ExecContext(ctx, siteInsert, siteArgs(&c)...)
+	res, err := s.db.ExecContext(ctx, s.site.insert, s.site.args(&c, false)...)
 	if err != nil {
 		return s.wrap(ctx, "create site", err)
 	}
@@ -157,10 +192,11 @@ func (s *Store) UpdateSite(ctx context.Context, site analytics.Site) error {
 	if err := validateSite(&site); err != nil {
 		return fmt.Errorf("mysqlstore: %s: %w", op, err)
 	}
-	q, args := siteUpdate, siteArgs(&site)
+	q := s.site.update
 	if site.Created.IsZero() {
-		q, args = siteUpdateKeep, args[:len(args)-1]
+		q = s.site.updateKeep
 	}
+	args := s.site.args(&site, site.Created.IsZero())
 	res, err := s.db.ExecContext(ctx, q, append(args, int64(site.ID))...)
 	if err != nil {
 		return s.wrap(ctx, op, err)

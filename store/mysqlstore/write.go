@@ -391,7 +391,7 @@ const (
 	arSKU
 	arProductName
 	arCat1  // … arCat1+4
-	arCount = arCat1 + MaxCategories
+	arCount = arCat1 + maxCategories
 )
 
 type planAction struct {
@@ -409,7 +409,7 @@ type planConv struct {
 
 type planItem struct {
 	sku, name nameRef
-	cats      [MaxCategories]nameRef
+	cats      [maxCategories]nameRef
 }
 
 // Bits of log_link_visit_action.parts.
@@ -426,8 +426,8 @@ func (p *plan) ref(typ uint8, name string) (nameRef, error) {
 	if name == "" {
 		return refEmpty, nil
 	}
-	if len(name) > MaxNameLen {
-		return 0, invalid("%d bytes, longer than %d", len(name), MaxNameLen)
+	if len(name) > maxNameLen {
+		return 0, invalid("%d bytes, longer than %d", len(name), maxNameLen)
 	}
 	k := dictKey{typ, name}
 	if r, ok := p.slot[k]; ok {
@@ -453,8 +453,8 @@ func (p *plan) refs(out []nameRef, fields ...any) error {
 }
 
 func (p *plan) categories(list []string, out []nameRef) error {
-	if len(list) > MaxCategories {
-		return invalid("%d categories, more than %d", len(list), MaxCategories)
+	if len(list) > maxCategories {
+		return invalid("%d categories, more than %d", len(list), maxCategories)
 	}
 	for i := range out {
 		out[i] = refNull
@@ -641,7 +641,7 @@ func (p *plan) action(pa *planAction, a *analytics.Action) error {
 			"product name", dictProductName, pr.Name); err != nil {
 			return err
 		}
-		if err := p.categories(pr.Categories, pa.refs[arCat1:arCat1+MaxCategories]); err != nil {
+		if err := p.categories(pr.Categories, pa.refs[arCat1:arCat1+maxCategories]); err != nil {
 			return fmt.Errorf("product: %w", err)
 		}
 	}
