@@ -96,8 +96,20 @@ type HandlerOptions struct {
 	// bulk_requests_require_authentication). Default: false.
 	BulkRequiresAuth bool
 
-	// Scripts serves the tracker JavaScript: paths ending in /matomo.js or
-	// /piwik.js, and /js/ with anything under it except /js/tracker.php
+	// Privacy is the instance default of every site's privacy settings,
+	// the same value as ProcessorOptions.Privacy (a site's non-zero fields
+	// override it). The handler reads only Cookieless, DNT, GPC and
+	// Consent: before a hit is enqueued it clears the identifiers that the
+	// Processor will ignore for it — cid and _id on a cookieless site, cid,
+	// _id and uid under ConsentCookies without consent=1, every identifier
+	// under "count, don't track" or when the hit will be dropped — so that
+	// the hit's ShardKey falls back to the cookieless key (site, IP, user
+	// agent) and all the hits of one visitor stay on one shard, in order.
+	// Default: the Processor's defaults (nothing is cleared).
+	Privacy analytics.Privacy
+
+	// Scripts serves the tracker JavaScript: paths ending in /matomo.js,
+	// /piwik.js or /footfall-lite.js, and /js/ with anything under it except /js/tracker.php
 	// (a tracking endpoint, as in Matomo). It gets the request unchanged.
 	// Default: nil — those paths are 404.
 	Scripts http.Handler
@@ -115,6 +127,9 @@ func (o *HandlerOptions) Validate() error {
 		return fmt.Errorf("ingest: handler options: negative limit: %w", analytics.ErrInvalid)
 	case o.SiteRefresh < 0, o.SiteMissRefresh < 0, o.CustomTimestampAuthAfter < 0:
 		return fmt.Errorf("ingest: handler options: negative duration: %w", analytics.ErrInvalid)
+	}
+	if p := o.Privacy; p.DNT > analytics.DNTCount || p.GPC > analytics.DNTCount || p.Consent > analytics.ConsentTracking {
+		return fmt.Errorf("ingest: handler options: unknown DNT, GPC or consent mode: %w", analytics.ErrInvalid)
 	}
 	for _, p := range o.TrustedProxies {
 		if !p.IsValid() {
@@ -157,6 +172,7 @@ func (o *HandlerOptions) setDefaults() {
 	if o.CustomTimestampAuthAfter == 0 {
 		o.CustomTimestampAuthAfter = 24 * time.Hour
 	}
+	privacyFillDefaults(&o.Privacy)
 }
 
 // Handler is the Matomo tracking endpoint: an http.Handler that parses
@@ -181,6 +197,7 @@ type Handler struct {
 	cdtAuthAfter    time.Duration
 	bulkAuth        bool
 	scripts         http.Handler
+	privacy         analytics.Privacy
 
 	siteMap     atomic.Pointer[sitesMap]
 	refresh     chan struct{} // early refresh requests to Run
@@ -216,6 +233,7 @@ func NewHandler(opts HandlerOptions) (*Handler, error) {
 		cdtAuthAfter:    opts.CustomTimestampAuthAfter,
 		bulkAuth:        opts.BulkRequiresAuth,
 		scripts:         opts.Scripts,
+		privacy:         opts.Privacy,
 		refresh:         make(chan struct{}, 1),
 	}
 	for i, p := range opts.TrustedProxies {
@@ -251,7 +269,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // handlerIsScript reports whether p is a tracker-script path.
 func handlerIsScript(p string) bool {
-	if strings.HasSuffix(p, "/matomo.js") || strings.HasSuffix(p, "/piwik.js") || p == "matomo.js" || p == "piwik.js" {
+	if strings.HasSuffix(p, "/matomo.js") || strings.HasSuffix(p, "/piwik.js") || p == "matomo.js" || p == "piwik.js" ||
+		strings.HasSuffix(p, "/footfall-lite.js") || p == "footfall-lite.js" {
 		return true
 	}
 	i := strings.LastIndex(p, "js/")

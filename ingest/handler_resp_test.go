@@ -98,6 +98,7 @@ func TestHandlerResponses(t *testing.T) {
 			wantHdr: map[string]string{"Content-Type": "text/javascript"}, wantBody: "js:/matomo.js"},
 		{name: "piwik.js under a prefix", opt: withScripts, method: "GET", path: "/a/piwik.js", status: 200, wantBody: "js:/a/piwik.js"},
 		{name: "js/", opt: withScripts, method: "GET", path: "/js/", status: 200, wantBody: "js:/js/"},
+		{name: "lite tracker", opt: withScripts, method: "GET", path: "/analytics/footfall-lite.js", status: 200, wantBody: "js:/analytics/footfall-lite.js"},
 		{name: "js/index.php", opt: withScripts, method: "GET", path: "/js/index.php", status: 200, wantBody: "js:/js/index.php"},
 
 		// Bulk.
