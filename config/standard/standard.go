@@ -79,6 +79,20 @@ type Queue struct {
 	closers []io.Closer
 }
 
+// DeadLetter forwards to the wrapped queue, so that the Processor finds
+// analytics.DeadLetterer through the wrapper (embedding the interface
+// would hide it) and poison hits reach the dead-letter stream instead of
+// being dropped.
+func (q *Queue) DeadLetter(ctx context.Context, d *analytics.Delivery, hits []analytics.Hit, cause error) error {
+	dl, ok := q.Queue.(analytics.DeadLetterer)
+	if !ok {
+		return fmt.Errorf("standard: queue %T cannot dead-letter: %w", q.Queue, analytics.ErrInvalid)
+	}
+	return dl.DeadLetter(ctx, d, hits, cause)
+}
+
+var _ analytics.DeadLetterer = (*Queue)(nil)
+
 // Close closes the queue and what it wraps. Idempotent like the drivers.
 func (q *Queue) Close() error {
 	err := q.Queue.Close()
