@@ -28,12 +28,12 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	log := logger(cfg, e.stderr)
 	st, err := standard.OpenStore(ctx, cfg, standard.StoreOptions{Logger: log})
 	if err != nil {
-		return err
+		return stoppedWhileStarting(ctx, err)
 	}
 	defer st.Close()
 	q, err := standard.OpenQueue(ctx, cfg, standard.Consumer, log)
 	if err != nil {
-		return err
+		return stoppedWhileStarting(ctx, err)
 	}
 	defer q.Close()
 	geo, err := standard.OpenGeo(cfg, log)
@@ -79,4 +79,14 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 		stopWork()
 		return <-done
 	}
+}
+
+// stoppedWhileStarting turns the error of a start-up step cut short by a
+// stop signal into a clean exit: a worker stopped before it took any work
+// has nothing to finish.
+func stoppedWhileStarting(ctx context.Context, err error) error {
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
