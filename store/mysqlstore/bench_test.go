@@ -125,8 +125,8 @@ func BenchmarkWriteBatch(b *testing.B) {
 }
 
 // BenchmarkLastVisit measures the visit lookup of sessionization over a
-// table of 100 000 visits, beside a baseline primary-key SELECT of one
-// column (the round-trip floor).
+// table of 100 000 visits, beside two baselines: a primary-key SELECT of
+// one column (the round-trip floor) and of the whole row.
 func BenchmarkLastVisit(b *testing.B) {
 	ctx := context.Background()
 	s := openTest(b, Options{})
@@ -175,6 +175,19 @@ func BenchmarkLastVisit(b *testing.B) {
 			c[0] ^= 0xff
 			m := analytics.VisitorMatch{SiteID: site.ID, ConfigID: c}
 			if _, err := s.LastVisit(ctx, m); err != nil && !strings.Contains(err.Error(), "not found") {
+				b.Fatal(err)
+			}
+		}
+	})
+	// The whole row by primary key, scanned like LastVisit does (no
+	// dictionary joins): the cost of the row's width.
+	b.Run("baseline-pk-select-row", func(b *testing.B) {
+		b.ReportAllocs()
+		q := "SELECT " + strings.Join(visitColumns, ", ") + " FROM log_visit v WHERE idvisit = ?"
+		var v analytics.Visit
+		for i := 0; i < b.N; i++ {
+			// The four dictionary ids scan into the name fields as numbers.
+			if err := scanVisit(s.db.QueryRowContext(ctx, q, int64(1+rng.IntN(visits))), &v); err != nil {
 				b.Fatal(err)
 			}
 		}
