@@ -370,63 +370,137 @@ func procTruncate(s string, n int) string {
 // ---------------------------------------------------------------------------
 
 // procSecretParam reports whether a query parameter name looks like it
-// carries a secret or a personal identifier.
+// carries a secret or a personal identifier. "auth" counts except in
+// "author" (a blog's ?author=jane), "authorization" counts.
 func procSecretParam(rawName string) bool {
 	n := procLowerASCII(procUnescape(rawName))
 	for _, s := range [...]string{"token", "passw", "pwd", "secret", "apikey", "api_key", "access_key",
-		"auth", "session", "email", "e-mail", "ssn", "iban"} {
+		"session", "email", "e-mail", "ssn", "iban"} {
 		if strings.Contains(n, s) {
 			return true
 		}
 	}
+	if i := strings.Index(n, "auth"); i >= 0 {
+		return !strings.HasPrefix(n[i:], "author") || strings.HasPrefix(n[i:], "authoriz")
+	}
 	return false
 }
 
-// procScrubURL removes secret-like query parameters, then e-mail addresses
-// and long digit runs.
+// procScrubURL scrubs a URL as a text (procScrubText), then removes the
+// secret-like query parameters whole. It returns u itself when there is
+// nothing to scrub.
 func procScrubURL(u string) string {
 	if u == "" {
 		return u
 	}
-	base, rest, ok := strings.Cut(u, "?")
-	if ok {
-		q, frag, hasFrag := strings.Cut(rest, "#")
-		q = procFilterQuery(q, procSecretParam)
-		u = base
-		if q != "" {
-			u += "?" + q
-		}
-		if hasFrag {
-			u += "#" + frag
-		}
+	u = procScrubText(u)
+	beforeFrag, frag, hasFrag := strings.Cut(u, "#")
+	base, q, ok := strings.Cut(beforeFrag, "?")
+	if !ok {
+		return u
 	}
-	return procScrubText(u)
+	fq := procFilterQuery(q, procSecretParam)
+	if fq == q {
+		return u
+	}
+	out := base
+	if fq != "" {
+		out += "?" + fq
+	}
+	if hasFrag {
+		out += "#" + frag
+	}
+	return out
 }
 
-// procScrubText replaces e-mail addresses (also %40-encoded) with
+// procScrubText replaces the value of secret-like name=value pairs
+// (procSecretParam: "password=…", "token=…", also inside a URL's path or
+// fragment, or %3D-escaped in a parameter value) with "[secret]", e-mail addresses (also %40-encoded) with
 // "[email]" and runs of 9 or more digits (spaces and hyphens between them
-// allowed: phone and card numbers) with "[number]".
+// allowed: phone and card numbers) with "[number]". It returns s itself
+// when there is nothing to scrub.
 func procScrubText(s string) string {
 	if s == "" {
 		return s
 	}
-	hasAt := strings.IndexByte(s, '@') >= 0 || strings.Contains(s, "%40")
-	digits := 0
+	hasAt, hasEq, digits := false, false, 0
 	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
 			digits++
+		case c == '@':
+			hasAt = true
+		case c == '=':
+			hasEq = true
+		case c == '%' && i+2 < len(s) && s[i+1] == '4' && s[i+2] == '0':
+			hasAt = true
+		case c == '%' && i+2 < len(s) && s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd'):
+			hasEq = true
 		}
 	}
-	if !hasAt && digits < 9 {
-		return s
-	}
+	// E-mails, then digits, then secrets: no step makes what an earlier
+	// one looks for, so a scrubbed text scrubs to itself.
 	if hasAt {
 		s = procScrubEmails(s)
 	}
 	if digits >= 9 {
 		s = procScrubDigits(s)
 	}
+	if hasEq {
+		s = procScrubSecrets(s)
+	}
 	return s
+}
+
+func procIsParamName(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+		c == '_' || c == '-' || c == '.' || c == '%' || c == '[' || c == ']'
+}
+
+func procIsValueEnd(c byte) bool {
+	switch c {
+	case '&', '?', ' ', '\t', '\n', '\r', ';', ',', '#', '"', '\'', '<', '>':
+		return true
+	}
+	return false
+}
+
+// procScrubSecrets replaces the values of secret-like name=value pairs in
+// free text with "[secret]".
+func procScrubSecrets(s string) string {
+	var b strings.Builder
+	last := 0
+	for i := 0; i < len(s); i++ {
+		eq := 0
+		switch {
+		case s[i] == '=':
+			eq = 1
+		case s[i] == '%' && i+2 < len(s) && s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd'):
+			eq = 3 // "%3D": a pair inside an escaped parameter value
+		default:
+			continue
+		}
+		j := i
+		for j > last && procIsParamName(s[j-1]) {
+			j--
+		}
+		k := i + eq
+		for k < len(s) && !procIsValueEnd(s[k]) {
+			k++
+		}
+		if j == i || k == i+eq || !procSecretParam(s[j:i]) {
+			continue
+		}
+		b.WriteString(s[last : i+eq])
+		b.WriteString("[secret]")
+		last = k
+		i = k - 1
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 func procIsEmailLocal(c byte) bool {

@@ -83,6 +83,17 @@ func TestScrub(t *testing.T) {
 		{"https://example.com/?access_token=abc&api_key=k&page=3", "https://example.com/?page=3"},
 		{"not an @ address", "not an @ address"},
 		{"", ""},
+		{"https://blog.example/?author=jane&auth=x&oauth_token=y", "https://blog.example/?author=jane"},
+		{"https://example.com/?Authorization=Bearer%20x&p=1", "https://example.com/?p=1"},
+		{"https://app.example/#/reset?token=abc123&lang=en", "https://app.example/#/reset?token=[secret]&lang=en"},
+		{"https://app.example/p?x=1#/reset;token=abc123", "https://app.example/p?x=1#/reset;token=[secret]"},
+		{"https://example.com/cart;jsessionid=A1B2C3?x=1", "https://example.com/cart;jsessionid=[secret]?x=1"},
+		{"login failed for password=hunter2, retry", "login failed for password=[secret], retry"},
+		{"token= empty", "token= empty"},
+		{"a=b c=d x=1+1", "a=b c=d x=1+1"},
+		{"session_id=123456789012&mail=jo@example.org", "session_id=[secret]&mail=[email]"},
+		{"pay 4111 1111 1111 1111 / pwd=s3cr3t", "pay [number] / pwd=[secret]"},
+		{"https://example.com/?next=%2Flogin%3Fpassword%3Dhunter2%26x%3D1&p=2", "https://example.com/?next=%2Flogin%3Fpassword%3D[secret]&p=2"},
 	}
 	for _, c := range cases {
 		got := procScrubURL(c.in)
@@ -109,5 +120,22 @@ func FuzzCleanURL(f *testing.F) {
 		procCampaignOf(s)
 		procScrubURL(s)
 		procHostOf(s)
+	})
+}
+
+// FuzzScrubText: scrubbing never panics, never grows a text by more than
+// its markers and is idempotent (a scrubbed text has nothing left).
+func FuzzScrubText(f *testing.F) {
+	for _, s := range []string{"password=hunter2", "a@b.co", "jo%40x.org", "4111 1111 1111 1111", "token==", "=&=", "x=@1.2", "pwd=a@b.com 123456789"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		once := procScrubText(s)
+		if twice := procScrubText(once); twice != once {
+			t.Fatalf("not idempotent: %q → %q → %q", s, once, twice)
+		}
+		if u := procScrubURL(s); procScrubURL(u) != u {
+			t.Fatalf("URL scrub not idempotent: %q → %q", s, u)
+		}
 	})
 }
