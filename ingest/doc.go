@@ -64,6 +64,19 @@
 // last untrusted address of the first ClientIPHeaders header that names
 // one.
 //
+// Before a hit is enqueued, the handler applies the privacy rules of its
+// site (HandlerOptions.Privacy, the instance default, and the site's
+// Privacy) to the hit's identifiers, exactly as the Processor will: cid
+// and _id are cleared on a cookieless site; cid, _id and uid under
+// ConsentCookies without consent=1, under "count, don't track" and for a
+// hit the Processor will drop (DNTExclude, ConsentTracking without
+// consent). The hit's ShardKey then falls back to the cookieless key
+// (site, IP, user agent), so that all the hits of one cookieless visitor
+// land on one shard and are sessionized in order, and the queue holds no
+// identifier that will not be used. The Processor enforces the same rules
+// itself (hits from older ingest nodes, site settings that changed
+// between the two caches).
+//
 // The hot path (one GET page view) parses the raw query with a scanner
 // that unescapes only the values it keeps, uses shared header values and
 // allocates only the queued hit and the strings that needed unescaping.
@@ -89,7 +102,11 @@
 //     (crawlerdetect and go-useragent, unless bots=1 or TrackBots), DNT and
 //     GPC per the site's resolved Privacy (DNTExclude drops the hit,
 //     DNTCount keeps it without visitor id, user id, IP or dimensions as a
-//     one-hit visit of its own), excluded IPs (address, a.b.c.*, CIDR,
+//     one-hit visit of its own; a DNT or GPC header wins over consent=1),
+//     consent (ConsentTracking, Matomo's requireConsent, drops a hit
+//     without consent=1; ConsentCookies, requireCookieConsent, makes it
+//     cookieless: cid, _id and uid are ignored, the uid too because it
+//     identifies the visitor across visits like a cookie), excluded IPs (address, a.b.c.*, CIDR,
 //     IPv6) and user agents (case-insensitive substring) of the instance
 //     and the site, ExcludeUnknownURLs. The user agent becomes browser,
 //     engine, OS and device type (cached). Page URLs lose Matomo's default
@@ -103,12 +120,23 @@
 //     website. Geo sees the full address in memory; then the address is
 //     masked (IPv4MaskBytes, IPv6MaskBits) or dropped (StoreIP Off):
 //     nothing unmasked reaches the store. ScrubPII removes e-mail
-//     addresses, long digit runs and secret-like parameters from texts.
+//     addresses, runs of 9 or more digits (phone and card numbers) and
+//     the values of secret-like parameters (token, password, session, …:
+//     dropped from query strings, "[secret]" in other texts) from every
+//     stored free text: page, link, referrer and content target URLs,
+//     titles, referrer keywords and campaign fields, event, site search
+//     and content fields, custom dimension values and the attribution
+//     referrer of conversions (not ecommerce order ids, SKUs and product
+//     names, which are the shop's own).
 //  3. Sessionization as Matomo: the visitor is the uid (SHA-1 prefix,
 //     hashed first with HashUserID), else cid, else _id (both ignored when
 //     Cookieless), else the config hash: the first 8 bytes of SHA-256 over
 //     site, full IP, user agent and the site's daily salt, so cookieless
-//     visitors are recognised within a day only. The open visit comes from
+//     visitors are recognised within a day only. A salt is made by the
+//     store on first use (shared by every worker) and never logged; Run
+//     deletes the salts of days that are over in every time zone plus
+//     SaltGrace (PruneSalts, DeleteExpiredSalts) when it starts and every
+//     SaltPruneInterval. The open visit comes from
 //     a bounded per-shard cache, else Store.LastVisit. A new visit starts
 //     after VisitLength idle, at midnight in the site's time zone, on a new
 //     campaign, on new_visit=1, after MaxActionsPerVisit actions (and,

@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -57,6 +58,7 @@ const (
 	procExclUnknownSite = "unknown site"
 	procExclBot         = "bot"
 	procExclDNT         = "do not track"
+	procExclConsent     = "no consent"
 	procExclIP          = "excluded ip"
 	procExclUA          = "excluded user agent"
 	procExclUnknownURL  = "unknown url"
@@ -111,15 +113,9 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 	if ua.Bot && !p.o.TrackBots && !h.Has(analytics.FlagTrackBots) {
 		return procExclBot, nil
 	}
-	mode := analytics.DNTIgnore
-	if h.Has(analytics.FlagDNT) && !procDNTExempt(h.UserAgent) {
-		mode = site.dnt
-	}
-	if h.Has(analytics.FlagGPC) {
-		mode = procStricter(mode, site.gpc)
-	}
-	if mode == analytics.DNTExclude {
-		return procExclDNT, nil
+	verdict := site.rules.judge(h)
+	if verdict.exclude != "" {
+		return verdict.exclude, nil
 	}
 	if site.ipEx.match(h.IP) {
 		return procExclIP, nil
@@ -131,12 +127,13 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 		return procExclUnknownURL, nil
 	}
 
-	*ph = procHit{hit: h, site: site, kind: h.Kind, t: h.Time.UTC(), title: h.Title, link: h.Link, event: h.Event, search: h.Search}
+	*ph = procHit{hit: h, site: site, kind: h.Kind, t: h.Time.UTC(), title: h.Title, link: h.Link, event: h.Event, search: h.Search,
+		content: h.Content, product: h.Product, order: h.Order}
 	if h.Time.IsZero() {
 		ph.t = p.o.Now().UTC() // ingest always sets it; never store year 1
 	}
 	ph.day = procDayOf(ph.t, site.loc)
-	ph.noTrack = mode == analytics.DNTCount
+	ph.noTrack = verdict.noTrack
 
 	// URLs, site search, referrer.
 	ph.url = procCleanURL(h.URL, site.params, site.KeepURLFragment)
@@ -191,6 +188,9 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 		return "", nil
 	}
 	ph.dims = h.Dimensions
+	if site.scrub {
+		ph.dims = procScrubDims(ph.dims)
+	}
 
 	// Identity: uid → cid → _id → config hash.
 	salt, err := p.salts.get(ctx, site.ID, ph.day)
@@ -199,16 +199,16 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 	}
 	ph.configID = procConfigID(site.ID, h.IP, h.UserAgent, salt)
 	switch {
-	case h.UserID != "":
+	case verdict.useUID && h.UserID != "":
 		ph.userID = h.UserID
 		if site.hashUserID {
 			ph.userID = procHashUserID(h.UserID, p.o.UserIDSalt)
 		}
 		ph.visitorID = analytics.UserVisitorID(ph.userID)
 		ph.profilable = true
-	case !site.cookieless && !h.CID.IsZero():
+	case verdict.useCookie && !h.CID.IsZero():
 		ph.visitorID, ph.profilable = h.CID, true
-	case !site.cookieless && !h.CookieID.IsZero():
+	case verdict.useCookie && !h.CookieID.IsZero():
 		ph.visitorID, ph.profilable = h.CookieID, true
 	default:
 		ph.visitorID = ph.configID
@@ -246,23 +246,82 @@ func procHashUserID(uid, salt string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// scrub removes personal data from the texts of ph (Privacy.ScrubPII).
+// scrub removes personal data from the texts of ph (Privacy.ScrubPII):
+// every free text that is stored and may carry what a visitor typed or a
+// page put in a URL — page, link, referrer and content target URLs,
+// titles, the referrer's search keyword and campaign fields, event,
+// site search and content fields. Custom dimension values are scrubbed
+// where they are taken (they are not stored for "count, don't track"),
+// and so is the attribution referrer of conversions. Ecommerce order ids,
+// SKUs and product names are not: they are the shop's own catalogue and
+// order numbers, which reports must show as they are (and order ids
+// deduplicate orders). A sub-struct of the hit is copied only when
+// scrubbing changes it.
 func (p *Processor) scrub(ph *procHit) {
 	ph.url = procScrubURL(ph.url)
 	ph.link = procScrubURL(ph.link)
 	ph.title = procScrubText(ph.title)
-	ph.ref.URL = procScrubURL(ph.ref.URL)
-	ph.ref.Keyword = procScrubText(ph.ref.Keyword)
-	if ph.event != nil {
-		e := *ph.event
-		e.Category, e.Action, e.Name = procScrubText(e.Category), procScrubText(e.Action), procScrubText(e.Name)
-		ph.event = &e
+	procScrubReferrer(&ph.ref)
+	if e := ph.event; e != nil {
+		c, a, n := procScrubText(e.Category), procScrubText(e.Action), procScrubText(e.Name)
+		if c != e.Category || a != e.Action || n != e.Name {
+			x := *e
+			x.Category, x.Action, x.Name = c, a, n
+			ph.event = &x
+		}
 	}
-	if ph.search != nil {
-		s := *ph.search
-		s.Keyword = procScrubText(s.Keyword)
-		ph.search = &s
+	if s := ph.search; s != nil {
+		k, c := procScrubText(s.Keyword), procScrubText(s.Category)
+		if k != s.Keyword || c != s.Category {
+			x := *s
+			x.Keyword, x.Category = k, c
+			ph.search = &x
+		}
 	}
+	if c := ph.content; c != nil {
+		n, pc, tg, in := procScrubText(c.Name), procScrubText(c.Piece), procScrubURL(c.Target), procScrubText(c.Interaction)
+		if n != c.Name || pc != c.Piece || tg != c.Target || in != c.Interaction {
+			x := *c
+			x.Name, x.Piece, x.Target, x.Interaction = n, pc, tg, in
+			ph.content = &x
+		}
+	}
+}
+
+// procScrubReferrer scrubs the free texts of a referrer: its URL, search
+// or campaign keyword, and a campaign's name, source, medium, content and
+// id (all taken from URL parameters). Search engine and social network
+// names come from the reference list and website names are hosts.
+func procScrubReferrer(r *analytics.Referrer) {
+	r.URL = procScrubURL(r.URL)
+	r.Keyword = procScrubText(r.Keyword)
+	if r.Type == analytics.ReferrerCampaign {
+		r.Name = procScrubText(r.Name)
+		r.CampaignSource = procScrubText(r.CampaignSource)
+		r.CampaignMedium = procScrubText(r.CampaignMedium)
+		r.CampaignContent = procScrubText(r.CampaignContent)
+		r.CampaignID = procScrubText(r.CampaignID)
+	}
+}
+
+// procScrubDims returns dims with scrubbed values; dims itself when
+// nothing changes.
+func procScrubDims(dims []analytics.Dimension) []analytics.Dimension {
+	var out []analytics.Dimension
+	for i, d := range dims {
+		v := procScrubText(d.Value)
+		if v == d.Value {
+			continue
+		}
+		if out == nil {
+			out = slices.Clone(dims)
+		}
+		out[i].Value = v
+	}
+	if out == nil {
+		return dims
+	}
+	return out
 }
 
 // procStricter returns the stricter of two resolved DNT modes:
@@ -307,15 +366,12 @@ func procLimitNames(ph *procHit) {
 		c.Keyword, c.Category = cut(c.Keyword), cut(c.Category)
 		ph.search = &c
 	}
-	h := ph.hit
-	if c := h.Content; c != nil && procLong(c.Name, c.Piece, c.Target, c.Interaction) {
+	if c := ph.content; c != nil && procLong(c.Name, c.Piece, c.Target, c.Interaction) {
 		n := *c
 		n.Name, n.Piece, n.Target, n.Interaction = cut(n.Name), cut(n.Piece), cut(n.Target), cut(n.Interaction)
 		ph.content = &n
-	} else {
-		ph.content = c
 	}
-	if pv := h.Product; pv != nil && (procLong(pv.SKU, pv.Name) || procLong(pv.Categories...)) {
+	if pv := ph.product; pv != nil && (procLong(pv.SKU, pv.Name) || procLong(pv.Categories...)) {
 		n := *pv
 		n.SKU, n.Name = cut(n.SKU), cut(n.Name)
 		n.Categories = make([]string, len(pv.Categories))
@@ -323,10 +379,8 @@ func procLimitNames(ph *procHit) {
 			n.Categories[i] = cut(c)
 		}
 		ph.product = &n
-	} else {
-		ph.product = pv
 	}
-	if o := h.Order; o != nil {
+	if o := ph.order; o != nil {
 		long := false
 		for _, it := range o.Items {
 			if procLong(it.SKU, it.Name) || procLong(it.Categories...) {
@@ -347,8 +401,6 @@ func procLimitNames(ph *procHit) {
 				n.Items[i] = it
 			}
 			ph.order = &n
-		} else {
-			ph.order = o
 		}
 	}
 }

@@ -185,8 +185,13 @@ func TestResolvePrivacy(t *testing.T) {
 	inst.setDefaults()
 	got := procResolvePrivacy(inst.Privacy, analytics.Privacy{IPv4MaskBytes: -1, IPv6MaskBits: 48, Cookieless: analytics.On, GPC: analytics.DNTCount})
 	want := analytics.Privacy{IPv4MaskBytes: -1, IPv6MaskBits: 48, StoreIP: analytics.On, Cookieless: analytics.On,
-		DNT: analytics.DNTIgnore, GPC: analytics.DNTCount, HashUserID: analytics.Off, ScrubPII: analytics.Off}
+		DNT: analytics.DNTIgnore, GPC: analytics.DNTCount, HashUserID: analytics.Off, Consent: analytics.ConsentNone, ScrubPII: analytics.Off}
 	if got != want {
 		t.Errorf("resolved %+v, want %+v", got, want)
 	}
+	got = procResolvePrivacy(inst.Privacy, analytics.Privacy{Consent: analytics.ConsentCookies})
+	procEq(t, "site consent", got.Consent, analytics.ConsentCookies)
+	inst.Privacy.Consent = analytics.ConsentTracking
+	got = procResolvePrivacy(inst.Privacy, analytics.Privacy{})
+	procEq(t, "instance consent", got.Consent, analytics.ConsentTracking)
 }

@@ -269,6 +269,7 @@ func (h *Handler) parseHit(p *parseParams, env *parseEnv, hit *analytics.Hit) (e
 		slices.SortFunc(dims, func(a, b analytics.Dimension) int { return a.ID - b.ID })
 		hit.Dimensions = dims
 	}
+	h.stripIdentifiers(hit)
 	return false, nil
 }
 

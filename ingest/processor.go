@@ -76,12 +76,21 @@ type ProcessorOptions struct {
 	// Privacy is the instance default of every site's privacy settings;
 	// a site's non-zero fields override it. Zero fields here take
 	// Footfall's defaults: IPv4MaskBytes 2, IPv6MaskBits 80 (negative:
-	// no masking), StoreIP On,
-	// Cookieless Off, DNT and GPC DNTIgnore, HashUserID Off, ScrubPII Off.
+	// no masking), StoreIP On, Cookieless Off, DNT and GPC DNTIgnore,
+	// HashUserID Off, Consent ConsentNone, ScrubPII Off.
 	Privacy analytics.Privacy
 	// UserIDSalt is mixed into hashed user ids (Privacy.HashUserID).
 	// Default: "", plain SHA-1 as Matomo's anonymizeUserId without salt.
 	UserIDSalt string
+
+	// SaltGrace is how long a cookieless daily salt is kept after its
+	// day is over in every time zone (see SaltCutoff), so that late hits
+	// of the day still join their visits. Default: 24h; negative: none.
+	SaltGrace time.Duration
+	// SaltPruneInterval is how often Run deletes expired salts (and once
+	// when it starts). Default: 1h; negative: Run never deletes them
+	// (`footfall retention run` or PruneSalts does).
+	SaltPruneInterval time.Duration
 
 	// SiteRefresh is how often the site and goal cache is reloaded.
 	// Default: 30s.
@@ -147,31 +156,13 @@ func (o *ProcessorOptions) setDefaults() {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	pr := &o.Privacy
-	if pr.IPv4MaskBytes == 0 {
-		pr.IPv4MaskBytes = 2
+	if o.SaltGrace == 0 {
+		o.SaltGrace = 24 * time.Hour
 	}
-	if pr.IPv6MaskBits == 0 {
-		pr.IPv6MaskBits = 80
+	if o.SaltPruneInterval == 0 {
+		o.SaltPruneInterval = time.Hour
 	}
-	if pr.StoreIP == analytics.Default {
-		pr.StoreIP = analytics.On
-	}
-	if pr.Cookieless == analytics.Default {
-		pr.Cookieless = analytics.Off
-	}
-	if pr.DNT == analytics.DNTDefault {
-		pr.DNT = analytics.DNTIgnore
-	}
-	if pr.GPC == analytics.DNTDefault {
-		pr.GPC = analytics.DNTIgnore
-	}
-	if pr.HashUserID == analytics.Default {
-		pr.HashUserID = analytics.Off
-	}
-	if pr.ScrubPII == analytics.Default {
-		pr.ScrubPII = analytics.Off
-	}
+	privacyFillDefaults(&o.Privacy)
 }
 
 // Validate reports the first invalid option (after defaults are filled).
@@ -210,6 +201,9 @@ func procValidatePrivacy(p analytics.Privacy) error {
 	}
 	if p.DNT > analytics.DNTCount || p.GPC > analytics.DNTCount {
 		return fmt.Errorf("ingest: processor: unknown DNT/GPC mode: %w", analytics.ErrInvalid)
+	}
+	if p.Consent > analytics.ConsentTracking {
+		return fmt.Errorf("ingest: processor: unknown consent mode %d: %w", p.Consent, analytics.ErrInvalid)
 	}
 	return nil
 }
@@ -274,11 +268,20 @@ func NewProcessor(o ProcessorOptions) (*Processor, error) {
 
 // Run processes deliveries with Workers goroutines until ctx is done or
 // the queue is closed and drained; then it returns nil. It returns an
-// error only when the store is closed under it.
+// error only when the store is closed under it. Beside the workers it
+// deletes expired cookieless salts (PruneSalts) at once and every
+// SaltPruneInterval, until the workers are done.
 func (p *Processor) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var wg sync.WaitGroup
+	var wg, pruner sync.WaitGroup
+	if p.o.SaltPruneInterval > 0 {
+		pruner.Add(1)
+		go func() {
+			defer pruner.Done()
+			p.pruneSaltsLoop(ctx)
+		}()
+	}
 	var once sync.Once
 	var runErr error
 	for i := 0; i < p.o.Workers; i++ {
@@ -291,6 +294,8 @@ func (p *Processor) Run(ctx context.Context) error {
 		}()
 	}
 	wg.Wait()
+	cancel()
+	pruner.Wait()
 	return runErr
 }
 
@@ -655,6 +660,18 @@ func (s *procSalts) get(ctx context.Context, site int, day procDay) ([]byte, err
 	s.m[k] = salt
 	s.mu.Unlock()
 	return salt, nil
+}
+
+// forgetBefore drops the cached salts of days before cutoff
+// ("2006-01-02"), which the store deletes (PruneSalts).
+func (s *procSalts) forgetBefore(cutoff string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k := range s.m {
+		if k.day.String() < cutoff {
+			delete(s.m, k)
+		}
+	}
 }
 
 // procLogLimiter lets a repeated log line through once a minute per key

@@ -26,7 +26,7 @@ type procFakeStore struct {
 	actions     map[int64]analytics.Action
 	convs       []analytics.Conversion
 	invalid     map[analytics.SiteDay]bool
-	salts       map[string][]byte
+	salts       map[analytics.SiteDay][]byte
 	seq         [3]int64
 
 	writes, lastVisitCalls int
@@ -47,7 +47,7 @@ func newProcFakeStore(sites ...analytics.Site) *procFakeStore {
 		visits:      make(map[int64]analytics.Visit),
 		actions:     make(map[int64]analytics.Action),
 		invalid:     make(map[analytics.SiteDay]bool),
-		salts:       make(map[string][]byte),
+		salts:       make(map[analytics.SiteDay][]byte),
 	}
 }
 
@@ -199,7 +199,7 @@ func (s *procFakeStore) LastVisit(ctx context.Context, m analytics.VisitorMatch)
 func (s *procFakeStore) DailySalt(ctx context.Context, siteID int, day string) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := fmt.Sprint(siteID, day)
+	k := analytics.SiteDay{SiteID: siteID, Day: day}
 	if salt, ok := s.salts[k]; ok {
 		return salt, nil
 	}
@@ -212,7 +212,21 @@ func (s *procFakeStore) DailySalt(ctx context.Context, siteID int, day string) (
 func (s *procFakeStore) DeleteSaltsBefore(ctx context.Context, day string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return 0, nil
+	n := 0
+	for k := range s.salts {
+		if k.Day < day {
+			delete(s.salts, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *procFakeStore) hasSalt(siteID int, day string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.salts[analytics.SiteDay{SiteID: siteID, Day: day}]
+	return ok
 }
 
 // sortedVisits returns the stored visits by first action time, then ID.

@@ -20,10 +20,9 @@ type procSite struct {
 
 	v4Bytes, v6Bits int
 	storeIP         bool
-	cookieless      bool
 	hashUserID      bool
 	scrub           bool
-	dnt, gpc        analytics.DNTMode
+	rules           privacyRules // cookieless, DNT, GPC, consent
 
 	ipEx         procIPMatcher // instance + site
 	uaEx         []string      // lower case, instance + site
@@ -76,6 +75,9 @@ func procResolvePrivacy(inst, site analytics.Privacy) analytics.Privacy {
 	if site.GPC != analytics.DNTDefault && site.GPC <= analytics.DNTCount {
 		r.GPC = site.GPC
 	}
+	if site.Consent != analytics.ConsentDefault && site.Consent <= analytics.ConsentTracking {
+		r.Consent = site.Consent
+	}
 	if site.RetentionDays != 0 {
 		r.RetentionDays = site.RetentionDays
 	}
@@ -98,10 +100,9 @@ func newProcSite(o *ProcessorOptions, s analytics.Site, goals []analytics.Goal) 
 	pr := procResolvePrivacy(o.Privacy, s.Privacy)
 	ps.v4Bytes, ps.v6Bits = pr.IPv4MaskBytes, pr.IPv6MaskBits
 	ps.storeIP = pr.StoreIP.Resolve(true)
-	ps.cookieless = pr.Cookieless.Resolve(false)
 	ps.hashUserID = pr.HashUserID.Resolve(false)
 	ps.scrub = pr.ScrubPII.Resolve(false)
-	ps.dnt, ps.gpc = pr.DNT, pr.GPC
+	ps.rules = newPrivacyRules(&o.Privacy, &s.Privacy)
 
 	var errs []error
 	ps.ipEx, errs = newProcIPMatcher(o.ExcludedIPs, s.ExcludedIPs)

@@ -516,17 +516,21 @@ func (b *sessBatch) attribution(ph *procHit, v *analytics.Visit) analytics.Refer
 		return v.Referrer
 	}
 	if at.CampaignName != "" {
-		return analytics.Referrer{
+		r := analytics.Referrer{
 			Type:    analytics.ReferrerCampaign,
 			Name:    procTruncate(strings.ToLower(at.CampaignName), 255),
 			Keyword: procTruncate(strings.ToLower(at.CampaignKeyword), 255),
 			URL:     procTruncate(at.ReferrerURL, procMaxReferrerURL),
 		}
+		if ph.site.scrub {
+			procScrubReferrer(&r)
+		}
+		return r
 	}
 	if at.ReferrerURL != "" {
 		r := procClassifyReferrer(b.p.ref, ph.site, "", at.ReferrerURL)
 		if ph.site.scrub {
-			r.URL = procScrubURL(r.URL)
+			procScrubReferrer(&r)
 		}
 		return r
 	}
