@@ -282,6 +282,12 @@ type Privacy struct {
 	// HashUserID stores user ids hashed (Matomo's anonymizeUserId).
 	// Default: false
 	HashUserID bool `hcl:"hash_user_id"`
+	// Consent is what a site's consent banner requires, enforced on the
+	// server: "none" (no consent needed), "cookies" (Matomo's
+	// requireCookieConsent: a hit without consent=1 is cookieless, its
+	// visitor ids and user id ignored) or "tracking" (requireConsent: a
+	// hit without consent=1 is dropped). Default: "none"
+	Consent string `hcl:"consent"`
 	// ScrubPII removes e-mail addresses, long digit runs and secret-like
 	// query parameters from URLs, titles, referrers and event fields.
 	// Default: false
@@ -290,7 +296,8 @@ type Privacy struct {
 	// (0–100000); 0 = keep forever. Default: 0
 	RetentionDays int `hcl:"retention_days"`
 	// SaltGrace is how long a daily cookieless salt is kept after its day
-	// is over, so that late hits of the day still match. Default: "24h"
+	// is over in every time zone, so that late hits of the day still
+	// match; "0s" deletes it as soon as the day is over. Default: "24h"
 	SaltGrace time.Duration `hcl:"salt_grace"`
 	// Salt is the instance salt mixed into every hash (at least 16
 	// bytes); "" = generated once and kept in the store. Secret.
@@ -365,6 +372,7 @@ func Default() *Config {
 			StoreIP:       true,
 			DNT:           "count",
 			GPC:           "count",
+			Consent:       "none",
 			SaltGrace:     24 * time.Hour,
 		},
 		Archive: Archive{Interval: time.Hour, TodayTTL: 15 * time.Minute},

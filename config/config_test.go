@@ -507,6 +507,7 @@ func TestValidate(t *testing.T) {
 		{"ipv6 mask", func(c *Config) { c.Privacy.IPv6MaskBits = 129 }, []string{`privacy.ipv6_mask_bits: must be between 0 and 128, got 129`}},
 		{"dnt", func(c *Config) { c.Privacy.DNT = "honour" }, []string{`privacy.dnt: must be one of "ignore", "exclude", "count", got "honour"`}},
 		{"gpc", func(c *Config) { c.Privacy.GPC = "" }, []string{`privacy.gpc: must be one of "ignore", "exclude", "count", got ""`}},
+		{"consent", func(c *Config) { c.Privacy.Consent = "banner" }, []string{`privacy.consent: must be one of "none", "cookies", "tracking", got "banner"`}},
 		{"retention", func(c *Config) { c.Privacy.RetentionDays = -1 }, []string{`privacy.retention_days: must be between 0 and 100000, got -1`}},
 		{"salt grace", func(c *Config) { c.Privacy.SaltGrace = -time.Second }, []string{`privacy.salt_grace: must not be negative, got -1s`}},
 		{"salt short, not quoted", func(c *Config) { c.Privacy.Salt = "hunter2" }, []string{`privacy.salt: must be at least 16 bytes long (or empty to generate one)`}},
@@ -594,6 +595,11 @@ ingest {
 				t.Errorf("force_ssl %v record_statistics %v cookieless %v", c.Admin.ForceSSL, c.Ingest.RecordStatistics, c.Privacy.Cookieless)
 			}
 		}},
+		{"consent", []string{"FOOTFALL_PRIVACY_CONSENT=cookies"}, func(t *testing.T, c *Config) {
+			if c.Privacy.Consent != "cookies" || c.PrivacyDefaults().Consent != analytics.ConsentCookies {
+				t.Errorf("consent %q", c.Privacy.Consent)
+			}
+		}},
 		{"list replaces the file's", []string{"FOOTFALL_INGEST_TRUSTED_PROXIES=192.168.0.0/16, 172.16.0.0/12,,", "FOOTFALL_INGEST_CLIENT_IP_HEADERS=X-Real-IP"}, func(t *testing.T, c *Config) {
 			if diff := cmp.Diff([]string{"192.168.0.0/16", "172.16.0.0/12"}, c.Ingest.TrustedProxies); diff != "" {
 				t.Error(diff)
@@ -650,6 +656,7 @@ func TestEnvErrors(t *testing.T) {
 		{"bad duration", []string{"FOOTFALL_ARCHIVE_INTERVAL=1 hour"}, []string{`config: FOOTFALL_ARCHIVE_INTERVAL: archive.interval: invalid duration "1 hour" (use a number and a unit: "10s", "30m", "24h")`}},
 		{"bad size", []string{"FOOTFALL_QUEUE_SPOOL_MAX_BYTES=1.5GiB"}, []string{`config: FOOTFALL_QUEUE_SPOOL_MAX_BYTES: queue.spool.max_bytes: size "1.5GiB": unknown unit ".5GiB" (use B, KB, MB, GB, TB, KiB, MiB, GiB or TiB)`}},
 		{"validation names the variable", []string{"FOOTFALL_PRIVACY_DNT=yes"}, []string{`config: FOOTFALL_PRIVACY_DNT: privacy.dnt: must be one of "ignore", "exclude", "count", got "yes"`}},
+		{"consent from the environment is validated", []string{"FOOTFALL_PRIVACY_CONSENT=always"}, []string{`config: FOOTFALL_PRIVACY_CONSENT: privacy.consent: must be one of "none", "cookies", "tracking", got "always"`}},
 		{"validation of a list entry from env", []string{"FOOTFALL_INGEST_TRUSTED_PROXIES=10.0.0.0/8,nope"}, []string{`config: FOOTFALL_INGEST_TRUSTED_PROXIES: ingest.trusted_proxies[1]: "nope" is not an address, CIDR prefix or a.b.c.* wildcard`}},
 		{"secret and file both set", []string{"FOOTFALL_PRIVACY_SALT=0123456789abcdef0", "FOOTFALL_PRIVACY_SALT_FILE=/run/salt"}, []string{`config: FOOTFALL_PRIVACY_SALT_FILE: FOOTFALL_PRIVACY_SALT and FOOTFALL_PRIVACY_SALT_FILE are both set; set only one`}},
 		{"all problems, sorted", []string{"FOOTFALL_WORKER_BATCH_SIZE=x", "FOOTFALL_ADMIN_LISTEN_ADDR=y", "FOOTFALL_LOG_LEVEL=info"}, []string{

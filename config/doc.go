@@ -186,6 +186,7 @@
 //	  dnt             = "count" # ignore, exclude or count
 //	  gpc             = "count"
 //	  hash_user_id    = false
+//	  consent         = "none" # none, cookies or tracking
 //	  scrub_pii       = false
 //	  retention_days  = 0 # 0 = keep forever
 //	  salt_grace      = "24h"

@@ -10,7 +10,8 @@ import (
 
 // PrivacyDefaults returns the instance privacy settings as an
 // analytics.Privacy with every field resolved (none is "use the default"):
-// toggles are On or Off, DNT and GPC are DNTIgnore, DNTExclude or DNTCount.
+// toggles are On or Off, DNT and GPC are DNTIgnore, DNTExclude or DNTCount,
+// Consent is ConsentNone, ConsentCookies or ConsentTracking.
 //
 // analytics.Privacy reads 0 as "instance default", so the settings whose
 // configured value is 0 map to the contract's "none" value: RetentionDays
@@ -33,6 +34,7 @@ func (c *Config) PrivacyDefaults() analytics.Privacy {
 		DNT:           dntMode(p.DNT),
 		GPC:           dntMode(p.GPC),
 		HashUserID:    toggle(p.HashUserID),
+		Consent:       consentMode(p.Consent),
 		ScrubPII:      toggle(p.ScrubPII),
 		RetentionDays: neg(p.RetentionDays),
 	}
@@ -63,6 +65,9 @@ func (c *Config) ResolvePrivacy(site analytics.Privacy) analytics.Privacy {
 	if site.HashUserID != analytics.Default {
 		p.HashUserID = site.HashUserID
 	}
+	if site.Consent != analytics.ConsentDefault {
+		p.Consent = site.Consent
+	}
 	if site.ScrubPII != analytics.Default {
 		p.ScrubPII = site.ScrubPII
 	}
@@ -90,6 +95,20 @@ func dntMode(s string) analytics.DNTMode {
 		return analytics.DNTCount
 	}
 	return analytics.DNTDefault
+}
+
+// consentMode maps a validated consent setting; anything else is
+// ConsentDefault.
+func consentMode(s string) analytics.ConsentMode {
+	switch s {
+	case "none":
+		return analytics.ConsentNone
+	case "cookies":
+		return analytics.ConsentCookies
+	case "tracking":
+		return analytics.ConsentTracking
+	}
+	return analytics.ConsentDefault
 }
 
 // prefixes parses a validated list of ranges; invalid entries (possible

@@ -20,20 +20,28 @@ func TestPrivacyDefaults(t *testing.T) {
 			IPv4MaskBytes: 2, IPv6MaskBits: 80,
 			StoreIP: analytics.On, Cookieless: analytics.Off,
 			DNT: analytics.DNTCount, GPC: analytics.DNTCount,
-			HashUserID: analytics.Off, ScrubPII: analytics.Off,
+			HashUserID: analytics.Off, Consent: analytics.ConsentNone, ScrubPII: analytics.Off,
 			RetentionDays: -1,
 		}},
 		{"everything flipped", func(p *Privacy) {
 			p.IPv4MaskBytes, p.IPv6MaskBits = 0, 0
 			p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = false, true, true, true
 			p.DNT, p.GPC = "exclude", "ignore"
+			p.Consent = "tracking"
 			p.RetentionDays = 90
 		}, analytics.Privacy{
 			IPv4MaskBytes: -1, IPv6MaskBits: -1,
 			StoreIP: analytics.Off, Cookieless: analytics.On,
 			DNT: analytics.DNTExclude, GPC: analytics.DNTIgnore,
-			HashUserID: analytics.On, ScrubPII: analytics.On,
+			HashUserID: analytics.On, Consent: analytics.ConsentTracking, ScrubPII: analytics.On,
 			RetentionDays: 90,
+		}},
+		{"consent cookies", func(p *Privacy) { p.Consent = "cookies" }, analytics.Privacy{
+			IPv4MaskBytes: 2, IPv6MaskBits: 80,
+			StoreIP: analytics.On, Cookieless: analytics.Off,
+			DNT: analytics.DNTCount, GPC: analytics.DNTCount,
+			HashUserID: analytics.Off, Consent: analytics.ConsentCookies, ScrubPII: analytics.Off,
+			RetentionDays: -1,
 		}},
 	}
 	for _, tt := range tests {
@@ -51,7 +59,7 @@ func TestPrivacyDefaults(t *testing.T) {
 			if got.IPv4MaskBytes == 0 || got.IPv6MaskBits == 0 || got.RetentionDays == 0 ||
 				got.StoreIP == analytics.Default || got.Cookieless == analytics.Default ||
 				got.HashUserID == analytics.Default || got.ScrubPII == analytics.Default ||
-				got.DNT == analytics.DNTDefault || got.GPC == analytics.DNTDefault {
+				got.DNT == analytics.DNTDefault || got.GPC == analytics.DNTDefault || got.Consent == analytics.ConsentDefault {
 				t.Errorf("a field is left at \"default\": %+v", got)
 			}
 		})
@@ -66,14 +74,14 @@ func TestResolvePrivacy(t *testing.T) {
 	site := analytics.Privacy{
 		IPv4MaskBytes: 3, IPv6MaskBits: 64, StoreIP: analytics.Off, Cookieless: analytics.On,
 		DNT: analytics.DNTExclude, GPC: analytics.DNTIgnore, HashUserID: analytics.On,
-		ScrubPII: analytics.On, RetentionDays: 30,
+		Consent: analytics.ConsentCookies, ScrubPII: analytics.On, RetentionDays: 30,
 	}
 	if diff := cmp.Diff(site, c.ResolvePrivacy(site)); diff != "" {
 		t.Errorf("a fully set site Privacy should win (-want +got):\n%s", diff)
 	}
-	partial := c.ResolvePrivacy(analytics.Privacy{Cookieless: analytics.On, RetentionDays: -1})
+	partial := c.ResolvePrivacy(analytics.Privacy{Cookieless: analytics.On, RetentionDays: -1, Consent: analytics.ConsentTracking})
 	want := c.PrivacyDefaults()
-	want.Cookieless, want.RetentionDays = analytics.On, -1
+	want.Cookieless, want.RetentionDays, want.Consent = analytics.On, -1, analytics.ConsentTracking
 	if diff := cmp.Diff(want, partial); diff != "" {
 		t.Errorf("partial (-want +got):\n%s", diff)
 	}

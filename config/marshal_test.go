@@ -91,6 +91,7 @@ func everything() *Config {
 			DNT:           "exclude",
 			GPC:           "ignore",
 			HashUserID:    true,
+			Consent:       "tracking",
 			ScrubPII:      true,
 			RetentionDays: 180,
 			SaltGrace:     0,

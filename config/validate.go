@@ -212,6 +212,7 @@ func (c *Config) validate() Errors {
 	v.intRange("privacy.ipv6_mask_bits", p.IPv6MaskBits, 0, 128)
 	v.oneOf("privacy.dnt", p.DNT, "ignore", "exclude", "count")
 	v.oneOf("privacy.gpc", p.GPC, "ignore", "exclude", "count")
+	v.oneOf("privacy.consent", p.Consent, "none", "cookies", "tracking")
 	v.intRange("privacy.retention_days", p.RetentionDays, 0, 100_000)
 	v.nonNegative("privacy.salt_grace", p.SaltGrace)
 	if p.Salt != "" && len(p.Salt) < 16 {

@@ -94,6 +94,7 @@ privacy {
   dnt             = "exclude"
   gpc             = "ignore"
   hash_user_id    = true
+  consent         = "tracking"
   scrub_pii       = true
   retention_days  = 180
   salt_grace      = "0s"
