@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -174,6 +175,7 @@ func HandlerOptions(cfg *config.Config) ingest.HandlerOptions {
 		SiteRefresh:              cfg.Ingest.SiteRefresh,
 		CustomTimestampAuthAfter: cfg.Ingest.CustomTimestampRequiresAuthAfter,
 		BulkRequiresAuth:         cfg.Ingest.BulkRequiresAuth,
+		Privacy:                  cfg.PrivacyDefaults(),
 	}
 }
 
@@ -194,8 +196,19 @@ func ProcessorOptions(cfg *config.Config) ingest.ProcessorOptions {
 		TrackBots:                       cfg.Tracker.TrackBots,
 		Privacy:                         cfg.PrivacyDefaults(),
 		UserIDSalt:                      cfg.Privacy.Salt,
+		SaltGrace:                       saltGrace(cfg),
 		SiteRefresh:                     cfg.Ingest.SiteRefresh,
 	}
+}
+
+// saltGrace is privacy.salt_grace as ProcessorOptions.SaltGrace reads it:
+// the option takes 0 for its default (24h), so "0s" (no grace) becomes
+// negative.
+func saltGrace(cfg *config.Config) time.Duration {
+	if cfg.Privacy.SaltGrace == 0 {
+		return -1
+	}
+	return cfg.Privacy.SaltGrace
 }
 
 // Logger builds the process logger from cfg.Log.
