@@ -8,6 +8,7 @@ import (
 	"github.com/footfall/analytics"
 	"github.com/footfall/analytics/config"
 	"github.com/footfall/analytics/config/standard"
+	"github.com/footfall/analytics/ingest"
 )
 
 // runRetention: `footfall retention run` deletes raw log data older than
@@ -86,20 +87,12 @@ func retention(ctx context.Context, cfg *config.Config, st analytics.Store, now 
 	if err != nil {
 		return err
 	}
-	salts, err := deleteExpiredSalts(ctx, cfg, st, now)
+	// Salts of days over in every time zone plus privacy.salt_grace; the
+	// workers do the same every hour.
+	salts, err := ingest.DeleteExpiredSalts(ctx, st, now, cfg.Privacy.SaltGrace)
 	if err != nil {
 		return err
 	}
 	report("deleted %d unused dictionary entries, %d expired cookieless salts", names, salts)
 	return nil
-}
-
-// deleteExpiredSalts deletes the daily salts of days that are over in
-// every time zone (UTC−12 ends last) plus privacy.salt_grace. A salt of
-// today must stay: workers still hash with it.
-func deleteExpiredSalts(ctx context.Context, cfg *config.Config, st analytics.SaltStore, now time.Time) (int, error) {
-	// The latest-ending day anywhere is "today" in UTC−12; everything
-	// before it, minus the grace, is over everywhere.
-	cutoff := now.Add(-12 * time.Hour).Add(-cfg.Privacy.SaltGrace)
-	return st.DeleteSaltsBefore(ctx, cutoff.UTC().Format("2006-01-02"))
 }

@@ -57,7 +57,7 @@ type siteFields struct {
 	excludeUnknownURLs                  string
 	ipv4Mask, ipv6Mask, retention       string
 	storeIP, cookieless, hashUID, scrub string
-	dnt, gpc                            string
+	dnt, gpc, consent                   string
 }
 
 func (f *siteFields) register(fs *flag.FlagSet) {
@@ -81,6 +81,7 @@ func (f *siteFields) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.scrub, "scrub-pii", "", "scrub e-mails, digit runs, secrets: on, off or default")
 	fs.StringVar(&f.dnt, "dnt", "", "DNT header: ignore, exclude, count or default")
 	fs.StringVar(&f.gpc, "gpc", "", "Sec-GPC header: ignore, exclude, count or default")
+	fs.StringVar(&f.consent, "consent", "", "consent required (server side): none, cookies, tracking or default")
 	fs.StringVar(&f.retention, "retention-days", "", "days of raw logs kept: N, forever or default")
 }
 
@@ -130,6 +131,23 @@ func (f *siteFields) apply(fs *flag.FlagSet, s *analytics.Site) error {
 			*dst = analytics.DNTDefault
 		default:
 			errs = append(errs, fmt.Sprintf("--%s: %q is not ignore, exclude, count or default", name, v))
+		}
+	}
+	consent := func(name, v string, dst *analytics.ConsentMode) {
+		if !set[name] {
+			return
+		}
+		switch v {
+		case "none":
+			*dst = analytics.ConsentNone
+		case "cookies":
+			*dst = analytics.ConsentCookies
+		case "tracking":
+			*dst = analytics.ConsentTracking
+		case "default":
+			*dst = analytics.ConsentDefault
+		default:
+			errs = append(errs, fmt.Sprintf("--%s: %q is not none, cookies, tracking or default", name, v))
 		}
 	}
 	number := func(name, v, none string, lo, hi int, dst *int) {
@@ -200,6 +218,7 @@ func (f *siteFields) apply(fs *flag.FlagSet, s *analytics.Site) error {
 	toggle("scrub-pii", f.scrub, &p.ScrubPII)
 	mode("dnt", f.dnt, &p.DNT)
 	mode("gpc", f.gpc, &p.GPC)
+	consent("consent", f.consent, &p.Consent)
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -432,6 +451,17 @@ func newSiteJSON(s analytics.Site, cfg *config.Config) siteJSON {
 		}
 		return "default"
 	}
+	consent := func(m analytics.ConsentMode) string {
+		switch m {
+		case analytics.ConsentNone:
+			return "none"
+		case analytics.ConsentCookies:
+			return "cookies (no consent=1: cookieless)"
+		case analytics.ConsentTracking:
+			return "tracking (no consent=1: not tracked)"
+		}
+		return "default"
+	}
 	retention := "forever"
 	if eff.RetentionDays > 0 {
 		retention = strconv.Itoa(eff.RetentionDays) + " days"
@@ -445,6 +475,7 @@ func newSiteJSON(s analytics.Site, cfg *config.Config) siteJSON {
 		{"dnt", mode(eff.DNT), src(p.DNT != analytics.DNTDefault)},
 		{"gpc", mode(eff.GPC), src(p.GPC != analytics.DNTDefault)},
 		{"hash user id", onOff(eff.HashUserID), src(p.HashUserID != analytics.Default)},
+		{"consent", consent(eff.Consent), src(p.Consent != analytics.ConsentDefault)},
 		{"scrub pii", onOff(eff.ScrubPII), src(p.ScrubPII != analytics.Default)},
 		{"raw log retention", retention, src(p.RetentionDays != 0)},
 	}
