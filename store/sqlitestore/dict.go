@@ -30,8 +30,10 @@ type dictKey struct {
 }
 
 // dictCache maps dictionary names to their log_action ids. It holds only
-// ids of committed rows (a batch merges its new ids after COMMIT), and the
-// dictionary is append-only, so an entry never goes stale.
+// ids of committed rows (a batch merges its new ids after COMMIT) that were
+// not marked for deletion, under the dictionary epoch it carries:
+// DeleteUnusedNames bumps the epoch when it marks entries, and the first
+// batch that sees the new epoch empties the cache (reset).
 //
 // It is bounded by two generations: lookups fill the current map; when it
 // is full it becomes the old one and the previous old one is dropped. A hit
@@ -39,6 +41,7 @@ type dictKey struct {
 // max entries, with no per-entry bookkeeping.
 type dictCache struct {
 	mu       sync.Mutex
+	epoch    int64
 	half     int
 	cur, old map[dictKey]int64
 }
@@ -85,13 +88,26 @@ func (c *dictCache) fill(ids map[dictKey]int64) []dictKey {
 	return missing
 }
 
-// merge adds committed ids.
-func (c *dictCache) merge(m map[dictKey]int64) {
+// reset empties the cache when epoch differs from its own, and adopts it.
+func (c *dictCache) reset(epoch int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		c.epoch = epoch
+		c.cur, c.old = make(map[dictKey]int64, c.half), nil
+	}
+}
+
+// merge adds ids committed under epoch, unless the epoch moved on.
+func (c *dictCache) merge(epoch int64, m map[dictKey]int64) {
 	if len(m) == 0 {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if epoch != c.epoch {
+		return
+	}
 	for k, id := range m {
 		c.putLocked(k, id)
 	}

@@ -89,6 +89,20 @@
 // and reused by every transaction. BenchmarkWriteBatch measures 500
 // actions and 100 visits per batch.
 //
+// # Retention and GDPR
+//
+// The Store implements analytics.Pruner and analytics.VisitorEraser
+// (retention.go, migration 0002). DeleteLogsBefore deletes a site's
+// visits older than a cut-off, chunk visits per write transaction, with
+// their actions, conversions and items; ExportVisitor and DeleteVisitor
+// select a visitor's visits by visitor id or user id (site 0: every site).
+// DeleteUnusedNames marks the unused dictionary entries and bumps the
+// dictionary epoch in one write transaction (it scans the log tables while
+// holding the write lock), then deletes the marked entries chunk by chunk;
+// WriteBatch reads the epoch at the start of its transaction and empties
+// the name cache when it moved — also when the pruning ran in another
+// process — and clears the mark of an entry it looks up again.
+//
 // # Errors
 //
 // Errors wrap the analytics sentinels: ErrInvalid for invalid input and

@@ -321,7 +321,7 @@ func TestReopenKeepsData(t *testing.T) {
 func TestDictCache(t *testing.T) {
 	c := newDictCache(10)
 	for i := 0; i < 100; i++ {
-		c.merge(map[dictKey]int64{{dictURL, strings.Repeat("x", i)}: int64(i)})
+		c.merge(0, map[dictKey]int64{{dictURL, strings.Repeat("x", i)}: int64(i)})
 		if n := c.len(); n > 10 {
 			t.Fatalf("cache holds %d entries, bound 10", n)
 		}

@@ -19,7 +19,7 @@ func siteArgs(s *analytics.Site) []any {
 		listJSON(s.ExcludedIPs), listJSON(s.ExcludedParams), listJSON(s.ExcludedUserAgents), listJSON(s.ExcludedReferrers),
 		boolInt(s.ExcludeUnknownURLs), boolInt(s.KeepURLFragment),
 		p.IPv4MaskBytes, p.IPv6MaskBits, int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
-		int64(p.HashUserID), int64(p.ScrubPII), p.RetentionDays, millis(s.Created),
+		int64(p.HashUserID), int64(p.ScrubPII), p.RetentionDays, int64(p.Consent), millis(s.Created),
 	}
 }
 
@@ -28,19 +28,20 @@ func scanSite(sc scanner, s *analytics.Site) error {
 		urls, kw, cat, ips, params, uas, refs      string
 		ecommerce, search, unknown, fragment       int64
 		storeIP, cookieless, dnt, gpc, hash, scrub int64
-		created                                    int64
+		consent, created                           int64
 	)
 	p := &s.Privacy
 	err := sc.Scan(&s.ID,
 		&s.Name, &urls, &s.Timezone, &s.Currency, &ecommerce, &search, &kw, &cat,
 		&ips, &params, &uas, &refs, &unknown, &fragment,
-		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &created)
+		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &consent, &created)
 	if err != nil {
 		return err
 	}
 	s.Ecommerce, s.SiteSearch, s.ExcludeUnknownURLs, s.KeepURLFragment = ecommerce != 0, search != 0, unknown != 0, fragment != 0
 	p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = analytics.Toggle(storeIP), analytics.Toggle(cookieless), analytics.Toggle(hash), analytics.Toggle(scrub)
 	p.DNT, p.GPC = analytics.DNTMode(dnt), analytics.DNTMode(gpc)
+	p.Consent = analytics.ConsentMode(consent)
 	s.Created = fromMillis(created)
 	for _, l := range []struct {
 		dst *[]string

@@ -57,7 +57,7 @@ const (
 		excluded_ips excluded_parameters excluded_user_agents excluded_referrers
 		exclude_unknown_urls keep_url_fragment
 		privacy_ipv4_mask_bytes privacy_ipv6_mask_bits privacy_store_ip privacy_cookieless privacy_dnt privacy_gpc
-		privacy_hash_user_id privacy_scrub_pii privacy_retention_days ts_created`
+		privacy_hash_user_id privacy_scrub_pii privacy_retention_days privacy_consent ts_created`
 
 	goalColumns = `idsite idgoal name match_attribute pattern pattern_type case_sensitive allow_multiple revenue`
 )
@@ -185,6 +185,7 @@ type writeStmts struct {
 	conversionInsert, itemInsert         *sql.Stmt
 	cartItemsDelete, cartDelete          *sql.Stmt
 	invalidationInsert, reserve, saltPut *sql.Stmt
+	epochGet                             *sql.Stmt
 }
 
 // readStmts are prepared on the read pool (database/sql prepares them on
@@ -220,6 +221,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		saltPut: w(`INSERT INTO salt (idsite, day, value) VALUES (?, ?, ?)
 			ON CONFLICT (idsite, day) DO UPDATE SET value = value RETURNING value`),
 	}
+	s.w.epochGet = w("SELECT epoch FROM dict_epoch WHERE id = 1")
 	for i, n := range dictChunks() {
 		values := strings.TrimSuffix(strings.Repeat("(?, ?), ", n), ", ")
 		s.w.dictSelect[i] = w("SELECT idaction, type, name FROM log_action WHERE (type, name) IN (VALUES " + values + ")")
@@ -246,7 +248,7 @@ func (s *Store) prepare(ctx context.Context) error {
 func (w *writeStmts) close() {
 	for _, st := range []*sql.Stmt{w.checkpointGet, w.checkpointSet, w.visitUpsert,
 		w.conversionInsert, w.itemInsert, w.cartItemsDelete, w.cartDelete,
-		w.invalidationInsert, w.reserve, w.saltPut} {
+		w.invalidationInsert, w.reserve, w.saltPut, w.epochGet} {
 		if st != nil {
 			st.Close()
 		}

@@ -3,6 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -70,13 +71,20 @@ func (s *Store) WriteBatch(ctx context.Context, b *analytics.LogBatch) error {
 	}
 	defer tx.Rollback()
 	w := batchWriter{s: s, ctx: ctx, sctx: context.WithoutCancel(ctx), tx: tx}
+	// The transaction holds the write lock: the dictionary epoch cannot
+	// move until COMMIT. A cache from an older epoch may hold ids that
+	// DeleteUnusedNames marked: empty it.
+	if err := w.stmt(s.w.epochGet).QueryRowContext(w.sctx).Scan(&w.epoch); err != nil {
+		return s.wrap(ctx, op, err)
+	}
+	s.dict.reset(w.epoch)
 	if err := w.write(b); err != nil {
 		return s.wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	s.dict.merge(w.pending)
+	s.dict.merge(w.epoch, w.pending)
 	return nil
 }
 
@@ -99,6 +107,7 @@ type batchWriter struct {
 	// enter the cache only after COMMIT.
 	ids     map[dictKey]int64
 	pending map[dictKey]int64
+	epoch   int64 // the dictionary epoch, read at the start
 	rows    int
 
 	actionStmts [1 << actionGroupCount]*sql.Stmt // bound to tx, by parts
@@ -394,12 +403,17 @@ func (w *batchWriter) resolve() error {
 	if err := w.dictRun(w.s.w.dictSelect, missing); err != nil {
 		return err
 	}
+	found := make([]int64, 0, len(missing))
 	for _, k := range missing {
 		if w.ids[k] == 0 {
 			return fmt.Errorf("dictionary: %q (type %d) neither inserted nor found", k.name, k.typ)
 		}
+		found = append(found, w.ids[k])
 	}
-	return nil
+	// An entry DeleteUnusedNames marked is used again: take it back.
+	list, _ := json.Marshal(found)
+	_, err := w.tx.ExecContext(w.sctx, "UPDATE log_action SET prune_pending = 0 WHERE prune_pending = 1 AND idaction IN (SELECT value FROM json_each(?))", string(list))
+	return err
 }
 
 // dictRun runs a dictionary statement (one per chunk size) over keys and

@@ -50,6 +50,17 @@
 //     older days and counts them.
 //   - Invalidations: stored once per site day, read back through the
 //     optional InvalidationLister interface when the store has it.
+//   - Retention (analytics.Pruner, when implemented): DeleteLogsBefore
+//     deletes exactly the site's visits whose last action is strictly
+//     before the cut-off, with their actions, conversions and items, in
+//     chunks, reports the counts, leaves everything else as it was, and
+//     rejects a bad site, chunk or time; DeleteUnusedNames deletes unused
+//     entries without changing what reads back, and names it deleted can
+//     be written again (no stale cached id).
+//   - VisitorEraser (when implemented): ExportVisitor by visitor id, user
+//     id or either returns exactly those visits, oldest first, with
+//     actions and conversions; DeleteVisitor deletes them (counts, the
+//     rest untouched); an empty filter is ErrInvalid.
 //   - Migrator and Pinger, when implemented; Close is idempotent and every
 //     later call fails with ErrClosed.
 //

@@ -106,6 +106,9 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness, f Features) {
 		{"VisitsMany", testVisitsMany},
 		{"Salts", testSalts},
 		{"Invalidations", testInvalidations},
+		{"Retention", testRetention},
+		{"UnusedNames", testUnusedNames},
+		{"VisitorEraser", testVisitorEraser},
 		{"Migrator", testMigrator},
 		{"Pinger", testPinger},
 		{"Close", testClose},
@@ -539,7 +542,7 @@ func fullSite(name string, created time.Time) analytics.Site {
 		Privacy: analytics.Privacy{
 			IPv4MaskBytes: 3, IPv6MaskBits: 64, StoreIP: analytics.Off, Cookieless: analytics.On,
 			DNT: analytics.DNTExclude, GPC: analytics.DNTCount, HashUserID: analytics.On,
-			ScrubPII: analytics.Off, RetentionDays: -1,
+			ScrubPII: analytics.Off, RetentionDays: -1, Consent: analytics.ConsentCookies,
 		},
 		Created: created,
 	}
@@ -589,7 +592,8 @@ func testSites(e *env) {
 		ID: b.ID, Name: "beta renamed", URLs: []string{"https://b.example"}, Timezone: "America/New_York",
 		Currency: "USD", SearchKeywordParams: []string{"s"}, ExcludedIPs: []string{"203.0.113.7"},
 		Privacy: analytics.Privacy{IPv4MaskBytes: -1, IPv6MaskBits: 128, StoreIP: analytics.On, Cookieless: analytics.Off,
-			DNT: analytics.DNTIgnore, GPC: analytics.DNTExclude, HashUserID: analytics.Off, ScrubPII: analytics.On, RetentionDays: 30},
+			DNT: analytics.DNTIgnore, GPC: analytics.DNTExclude, HashUserID: analytics.Off, ScrubPII: analytics.On, RetentionDays: 30,
+			Consent: analytics.ConsentTracking},
 		Created: e.tm(-24 * time.Hour),
 	}
 	e.must(s.UpdateSite(ctx, u), "UpdateSite(%d)", u.ID)
@@ -1684,4 +1688,197 @@ func testClose(e *env) {
 	for _, name := range names {
 		e.wantErr(calls[name], analytics.ErrClosed, "%s after Close", name)
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Retention and GDPR (optional capabilities)
+// ---------------------------------------------------------------------------
+
+// deletedOf counts what deleting the given visits must remove.
+func deletedOf(visits []analytics.VisitDetails) analytics.Deleted {
+	var d analytics.Deleted
+	for _, v := range visits {
+		d.Visits++
+		d.Actions += int64(len(v.ActionList))
+		d.Conversions += int64(len(v.Conversions))
+		for _, c := range v.Conversions {
+			d.Items += int64(len(c.Items))
+		}
+	}
+	return d
+}
+
+// withoutVisits returns st minus the given visits.
+func withoutVisits(st state, gone []analytics.VisitDetails) state {
+	ids := map[int64]bool{}
+	for _, v := range gone {
+		ids[v.ID] = true
+	}
+	out := st
+	out.Visits = slices.DeleteFunc(slices.Clone(st.Visits), func(d analytics.VisitDetails) bool { return ids[d.ID] })
+	return out
+}
+
+func testRetention(e *env) {
+	p, ok := e.s.(analytics.Pruner)
+	if !ok {
+		e.t.Skip("the store does not implement analytics.Pruner")
+	}
+	ctx := e.ctx
+	a, b := e.newSite("ret-a"), e.newSite("ret-b")
+	ba, wantA := e.fullBatch("ret:a", a.ID, 8, e.tm(0))
+	e.commit(ba)
+	bb, _ := e.fullBatch("ret:b", b.ID, 3, e.tm(0))
+	bb.Invalidated = []analytics.SiteDay{{SiteID: b.ID, Day: "2024-03-09"}}
+	e.commit(bb)
+	sites, shards := []int{a.ID, b.ID}, []string{"ret:a", "ret:b"}
+	before := e.state(sites, shards...)
+
+	// Visit i starts at i hours and ends 9 min later: a cut-off at the
+	// end of visit 4 deletes visits 0–3 (strictly before), in chunks of 3.
+	cutoff := wantA[4].LastActionTime
+	want := deletedOf(wantA[:4])
+	got, err := p.DeleteLogsBefore(ctx, a.ID, cutoff, 3)
+	e.must(err, "DeleteLogsBefore")
+	if got != want {
+		e.t.Errorf("DeleteLogsBefore = %+v, want %+v", got, want)
+	}
+	after := e.state(sites, shards...)
+	if d := e.diff(withoutVisits(before, wantA[:4]), after); d != "" {
+		e.t.Errorf("after DeleteLogsBefore (-want +got):\n%s", d)
+	}
+	got, err = p.DeleteLogsBefore(ctx, a.ID, cutoff, 3)
+	if err != nil || got != (analytics.Deleted{}) {
+		e.t.Errorf("DeleteLogsBefore again = %+v, %v; want nothing", got, err)
+	}
+
+	dead, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = p.DeleteLogsBefore(dead, a.ID, e.tm(100*time.Hour), 3)
+	e.wantErr(err, context.Canceled, "DeleteLogsBefore with a cancelled context")
+	for _, tc := range []struct {
+		name   string
+		site   int
+		before time.Time
+		chunk  int
+	}{{"site 0", 0, cutoff, 3}, {"chunk 0", a.ID, cutoff, 0}, {"zero time", a.ID, time.Time{}, 3}} {
+		_, err := p.DeleteLogsBefore(ctx, tc.site, tc.before, tc.chunk)
+		e.wantErr(err, analytics.ErrInvalid, "DeleteLogsBefore with %s", tc.name)
+	}
+	if d := e.diff(after, e.state(sites, shards...)); d != "" {
+		e.t.Errorf("failed DeleteLogsBefore calls changed the store (-before +after):\n%s", d)
+	}
+}
+
+func testUnusedNames(e *env) {
+	p, ok := e.s.(analytics.Pruner)
+	if !ok {
+		e.t.Skip("the store does not implement analytics.Pruner")
+	}
+	ctx := e.ctx
+	site := e.newSite("names")
+	b, want := e.fullBatch("names", site.ID, 6, e.tm(0))
+	e.commit(b)
+	// Delete the first three visits: their page names (unique to them)
+	// become unused.
+	if _, err := p.DeleteLogsBefore(ctx, site.ID, want[3].FirstActionTime, 10); err != nil {
+		e.t.Fatalf("DeleteLogsBefore: %v", err)
+	}
+	before := e.state([]int{site.ID}, "names")
+	n, err := p.DeleteUnusedNames(ctx, 7)
+	e.must(err, "DeleteUnusedNames")
+	if n == 0 {
+		e.t.Error("DeleteUnusedNames deleted nothing, though the deleted visits' names are unused")
+	}
+	if d := e.diff(before, e.state([]int{site.ID}, "names")); d != "" {
+		e.t.Errorf("DeleteUnusedNames changed stored data (-before +after):\n%s", d)
+	}
+	if n, err := p.DeleteUnusedNames(ctx, 7); err != nil || n != 0 {
+		e.t.Errorf("DeleteUnusedNames again = %d, %v; want 0", n, err)
+	}
+	// The deleted names are written again (the store must not use ids it
+	// cached for them) and read back whole.
+	v := want[0].Visit
+	v.ID = e.reserve(analytics.IDVisit, 1)
+	first := e.reserve(analytics.IDAction, len(want[0].ActionList))
+	var acts []analytics.Action
+	for i, a := range want[0].ActionList {
+		a.ID, a.VisitID = first+int64(i), v.ID
+		acts = append(acts, a)
+	}
+	e.commit(&analytics.LogBatch{Shard: "names", Visits: []analytics.Visit{v}, Actions: acts})
+	got := e.visits(analytics.VisitQuery{SiteID: site.ID, VisitorID: v.VisitorID, WithActions: true})
+	if d := e.diff([]analytics.VisitDetails{details(v, acts, nil)}, got); d != "" {
+		e.t.Errorf("names written again after DeleteUnusedNames (-want +got):\n%s", d)
+	}
+	_, err = p.DeleteUnusedNames(ctx, 0)
+	e.wantErr(err, analytics.ErrInvalid, "DeleteUnusedNames(0)")
+}
+
+func testVisitorEraser(e *env) {
+	g, ok := e.s.(analytics.VisitorEraser)
+	if !ok {
+		e.t.Skip("the store does not implement analytics.VisitorEraser")
+	}
+	ctx := e.ctx
+	a, b := e.newSite("gdpr-a"), e.newSite("gdpr-b")
+	X := vid(777)
+	id := e.reserve(analytics.IDVisit, 5)
+	mk := func(i int, site int, visitor analytics.VisitorID, user string) (analytics.Visit, []analytics.Action, []analytics.Conversion) {
+		v := e.visit(site, id+int64(i), e.tm(time.Duration(5-i)*time.Hour)) // later visits start earlier
+		v.VisitorID, v.UserID = visitor, user
+		acts := e.actions(&v, e.reserve(analytics.IDAction, 11))
+		return v, acts, e.conversions(&v, acts)
+	}
+	v1, a1, c1 := mk(0, a.ID, X, "")
+	v2, a2, c2 := mk(1, a.ID, X, "alice")
+	v3, a3, c3 := mk(2, a.ID, vid(778), "alice")
+	v4, a4, c4 := mk(3, a.ID, vid(779), "bob")
+	v5, a5, c5 := mk(4, b.ID, X, "")
+	e.commit(&analytics.LogBatch{Shard: "gdpr", Visits: []analytics.Visit{v1, v2, v3, v4, v5},
+		Actions:     slices.Concat(a1, a2, a3, a4, a5),
+		Conversions: slices.Concat(c1, c2, c3, c4, c5)})
+	d1, d2, d3 := details(v1, a1, c1), details(v2, a2, c2), details(v3, a3, c3)
+	d5 := details(v5, a5, c5)
+
+	for _, tc := range []struct {
+		name string
+		site int
+		f    analytics.VisitorFilter
+		want []analytics.VisitDetails // oldest first
+	}{
+		{"visitor id", a.ID, analytics.VisitorFilter{VisitorID: X}, []analytics.VisitDetails{d2, d1}},
+		{"user id", a.ID, analytics.VisitorFilter{UserID: "alice"}, []analytics.VisitDetails{d3, d2}},
+		{"either", a.ID, analytics.VisitorFilter{VisitorID: X, UserID: "alice"}, []analytics.VisitDetails{d3, d2, d1}},
+		{"other site", b.ID, analytics.VisitorFilter{VisitorID: X}, []analytics.VisitDetails{d5}},
+		{"nobody", a.ID, analytics.VisitorFilter{UserID: "carol"}, nil},
+	} {
+		got, err := g.ExportVisitor(ctx, tc.site, tc.f)
+		e.must(err, "ExportVisitor(%s)", tc.name)
+		if d := e.diff(tc.want, got); d != "" {
+			e.t.Errorf("ExportVisitor(%s) (-want +got):\n%s", tc.name, d)
+		}
+	}
+
+	sites := []int{a.ID, b.ID}
+	before := e.state(sites, "gdpr")
+	gone := []analytics.VisitDetails{d1, d2, d3}
+	got, err := g.DeleteVisitor(ctx, a.ID, analytics.VisitorFilter{VisitorID: X, UserID: "alice"})
+	e.must(err, "DeleteVisitor")
+	if want := deletedOf(gone); got != want {
+		e.t.Errorf("DeleteVisitor = %+v, want %+v", got, want)
+	}
+	if d := e.diff(withoutVisits(before, gone), e.state(sites, "gdpr")); d != "" {
+		e.t.Errorf("after DeleteVisitor (-want +got):\n%s", d)
+	}
+	if left, err := g.ExportVisitor(ctx, a.ID, analytics.VisitorFilter{VisitorID: X, UserID: "alice"}); err != nil || len(left) != 0 {
+		e.t.Errorf("ExportVisitor after DeleteVisitor = %d visits, %v; want none", len(left), err)
+	}
+	if got, err := g.DeleteVisitor(ctx, a.ID, analytics.VisitorFilter{VisitorID: X}); err != nil || got != (analytics.Deleted{}) {
+		e.t.Errorf("DeleteVisitor again = %+v, %v; want nothing", got, err)
+	}
+	_, err = g.ExportVisitor(ctx, a.ID, analytics.VisitorFilter{})
+	e.wantErr(err, analytics.ErrInvalid, "ExportVisitor with an empty filter")
+	_, err = g.DeleteVisitor(ctx, a.ID, analytics.VisitorFilter{})
+	e.wantErr(err, analytics.ErrInvalid, "DeleteVisitor with an empty filter")
 }
