@@ -115,13 +115,13 @@ func visitorIDs(ctx context.Context, tx *sql.Tx, siteID int, f analytics.Visitor
 		parts = append(parts, "SELECT idvisit, visit_first_action_time FROM log_visit WHERE idsite = ? AND user_id = ?")
 		args = append(args, int64(siteID), text(f.UserID))
 	}
-	q := strings.Join(parts, " UNION ") + " ORDER BY 2, 1"
+	q := strings.Join(parts, " UNION ")
 	if lock {
 		// Lock the rows through the primary key (a UNION cannot be
 		// locked as a whole).
 		q = "SELECT idvisit FROM log_visit WHERE idvisit IN (SELECT idvisit FROM (" + q + ") AS v) ORDER BY visit_first_action_time, idvisit FOR UPDATE"
 	} else {
-		q = "SELECT idvisit FROM (" + q + ") AS v"
+		q = "SELECT idvisit FROM (" + q + ") AS v ORDER BY visit_first_action_time, idvisit"
 	}
 	return queryIDs(ctx, tx, q, args...)
 }

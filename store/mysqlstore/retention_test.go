@@ -452,3 +452,54 @@ func TestDeleteUnusedNamesRace(t *testing.T) {
 		t.Errorf("%d actions refer to a deleted url", dangling)
 	}
 }
+
+// TestDeleteUnusedNamesOtherStore: a Store (a worker) caches dictionary
+// ids; another Store on the same database (`footfall retention run`)
+// deletes visits and the names only they used; the worker then writes
+// those names again, from its cache's point of view. It must notice the
+// epoch, drop its cache and store them again.
+func TestDeleteUnusedNamesOtherStore(t *testing.T) {
+	ctx := t.Context()
+	worker := openTest(t, Options{})
+	admin, err := Open(ctx, Options{DSN: worker.opts.DSN})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	site := newSite(t, worker)
+	at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	var pos analytics.Position
+	write := func(at time.Time) []analytics.Action {
+		t.Helper()
+		v, _ := worker.ReserveIDs(ctx, analytics.IDVisit, 1)
+		a, _ := worker.ReserveIDs(ctx, analytics.IDAction, 3)
+		b := &analytics.LogBatch{Shard: "w", From: pos, To: analytics.Position{Hi: pos.Hi + 1},
+			Visits: []analytics.Visit{{ID: v, SiteID: site, FirstActionTime: at, LastActionTime: at, EntryURL: "https://x/entry"}}}
+		for i := int64(0); i < 3; i++ {
+			b.Actions = append(b.Actions, analytics.Action{ID: a + i, VisitID: v, SiteID: site, Time: at,
+				Type: analytics.ActionPageview, URL: fmt.Sprintf("https://x/%d", i), Title: fmt.Sprintf("T%d", i),
+				Event: &analytics.Event{Category: "c", Action: "a", Name: fmt.Sprintf("n%d", i)}})
+		}
+		if err := worker.WriteBatch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		pos = b.To
+		return b.Actions
+	}
+	write(at)
+	write(at) // the shard is known: the next write takes the fast path
+	if _, err := admin.DeleteLogsBefore(ctx, site, at.Add(time.Hour), 10); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := admin.DeleteUnusedNames(ctx, 2); err != nil || n < 9 {
+		t.Fatalf("DeleteUnusedNames = %d, %v; want at least the 9 names of the deleted visits", n, err)
+	}
+	want := write(at.Add(2 * time.Hour))
+	got := readActions(t, admin, site)
+	for _, w := range want {
+		g := got[w.ID]
+		if g.URL != w.URL || g.Title != w.Title || g.Event == nil || g.Event.Name != w.Event.Name {
+			t.Errorf("action %d reads back %q %q %+v, want %q %q %q", w.ID, g.URL, g.Title, g.Event, w.URL, w.Title, w.Event.Name)
+		}
+	}
+}
