@@ -88,7 +88,9 @@ func splitStatements(src string) ([]string, error) {
 		cur.WriteString(line)
 		cur.WriteByte('\n')
 		if strings.HasSuffix(t, ";") {
-			stmts = append(stmts, strings.TrimSuffix(strings.TrimSpace(cur.String()), ";"))
+			if st := strings.TrimSpace(strings.TrimRight(strings.TrimSpace(cur.String()), ";")); st != "" {
+				stmts = append(stmts, st)
+			}
 			cur.Reset()
 		}
 	}
