@@ -225,6 +225,7 @@ func serveAll(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 		g.go_("geo", func() error { return geo.Run(runCtx) })
 	}
 	g.go_("http", func() error { return srv.Serve(ln) })
+	g.go_("retention", func() error { return housekeeping(runCtx, cfg, st, log.Named("retention"), 24*time.Hour) })
 
 	<-runCtx.Done()
 	log.Info("stopping: closing the tracking endpoint")
@@ -252,5 +253,30 @@ func logBatch(log hclog.Logger) func(ingest.BatchInfo) {
 		log.Info("batch committed", "shard", b.Shard, "hits", b.Hits, "visits", b.Visits,
 			"actions", b.Actions, "conversions", b.Conversions, "skipped", b.Skipped,
 			"excluded", b.Excluded, "took", b.Duration.Round(time.Microsecond))
+	}
+}
+
+// housekeeping runs a retention pass now and then every interval, for the
+// all role (a cluster runs `footfall retention run` as a periodic job).
+// A failed pass is logged and tried again at the next interval.
+func housekeeping(ctx context.Context, cfg *config.Config, st analytics.Store, log hclog.Logger, every time.Duration) error {
+	if _, ok := st.(analytics.Pruner); !ok {
+		return nil
+	}
+	t := time.NewTimer(time.Minute) // let the process settle first
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		err := retention(ctx, cfg, st, time.Now(), 5000, false, func(format string, args ...any) {
+			log.Info(fmt.Sprintf(format, args...))
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("retention pass failed", "error", err)
+		}
+		t.Reset(every)
 	}
 }
