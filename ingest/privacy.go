@@ -208,20 +208,21 @@ func (p *Processor) PruneSalts(ctx context.Context) (int, error) {
 	return DeleteExpiredSalts(ctx, p.o.Store, now, p.o.SaltGrace)
 }
 
-// pruneSaltsLoop runs PruneSalts at once and then every
-// SaltPruneInterval until ctx is done. Failures are logged (without the
-// salts, which are never logged) and retried at the next tick.
-func (p *Processor) pruneSaltsLoop(ctx context.Context) {
-	prune := func() {
-		n, err := p.PruneSalts(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			p.log.Warn("deleting expired cookieless salts failed", "error", err)
-		case n > 0:
-			p.log.Debug("deleted expired cookieless salts", "count", n)
-		}
+// pruneSalts runs PruneSalts and logs a failure (never the salts) or
+// what it deleted.
+func (p *Processor) pruneSalts(ctx context.Context) {
+	n, err := p.PruneSalts(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		p.log.Warn("deleting expired cookieless salts failed; trying again later", "error", err)
+	case n > 0:
+		p.log.Debug("deleted expired cookieless salts", "count", n)
 	}
-	prune()
+}
+
+// pruneSaltsLoop runs pruneSalts every SaltPruneInterval until ctx is
+// done (Run has run it once before starting the workers).
+func (p *Processor) pruneSaltsLoop(ctx context.Context) {
 	t := time.NewTicker(p.o.SaltPruneInterval)
 	defer t.Stop()
 	for {
@@ -229,7 +230,7 @@ func (p *Processor) pruneSaltsLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			prune()
+			p.pruneSalts(ctx)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	analytics "github.com/footfall/analytics"
+	"github.com/footfall/analytics/queue/memqueue"
 )
 
 // TestPrivacyJudge pins the per-hit rules shared by the processor and the
@@ -461,5 +462,40 @@ func TestHandlerPrivacyValidate(t *testing.T) {
 	_, err := NewProcessor(ProcessorOptions{Queue: &procFakeQueue{}, Store: newProcFakeStore(), Privacy: analytics.Privacy{Consent: 7}})
 	if err == nil {
 		t.Error("NewProcessor accepted an unknown consent mode")
+	}
+}
+
+// TestRunPrunesPeriodically: Run deletes expired salts every
+// SaltPruneInterval while it waits for hits, and stops with ctx.
+func TestRunPrunesPeriodically(t *testing.T) {
+	st := &procSaltStore{procFakeStore: newProcFakeStore()}
+	q, err := memqueue.New(memqueue.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	p, err := NewProcessor(ProcessorOptions{Queue: q, Store: st, SaltPruneInterval: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		st.mu.Lock()
+		n := len(st.deletes)
+		st.mu.Unlock()
+		if n >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d prunes in 30s with a 1ms interval", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -276,6 +276,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	defer cancel()
 	var wg, pruner sync.WaitGroup
 	if p.o.SaltPruneInterval > 0 {
+		p.pruneSalts(ctx) // before the workers: done even when they have nothing to do
 		pruner.Add(1)
 		go func() {
 			defer pruner.Done()
