@@ -81,8 +81,9 @@
 //
 // # Duplicates from the disk spool
 //
-// An Enqueue whose round trip failed after sending returns *EnqueueError
-// with a token naming it; the spool keeps the token with the hits.
+// An Enqueue whose round trip failed (possibly after Redis applied it)
+// returns *EnqueueError with a token naming it; the spool keeps the token
+// with the hits.
 // EnqueueSpooled (spool.Replayer) drops, atomically with the replay,
 // records whose round trip had in fact succeeded and records already
 // replayed before a crash (see EnqueueSpooled).

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -378,8 +377,9 @@ type enqBatch struct {
 // Enqueue adds hits, grouped with concurrent callers into one round trip
 // (a script: all or none of a round trip is applied, and only once). It returns when
 // that round trip is done. An error of type *EnqueueError means the
-// outcome is unknown; ErrUnavailable without it means nothing was
-// accepted (Redis unreachable before sending, or above MaxMemory).
+// outcome is unknown (any failed round trip: go-redis retries, so even a
+// refused dial may follow an attempt that Redis applied); ErrUnavailable
+// without it means nothing was accepted (above MaxMemory).
 func (q *Queue) Enqueue(ctx context.Context, hits []analytics.Hit) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("redisqueue: enqueue: %w", err)
@@ -550,9 +550,10 @@ func (q *Queue) writeBatch(ctx context.Context, b *enqBatch) error {
 	if err == nil {
 		return nil
 	}
-	if notSent(err) {
-		return wrapErr("enqueue", err)
-	}
+	// Every failure is uncertain, even one that looks like it happened
+	// before sending (a refused dial, a pool timeout, LOADING): go-redis
+	// retries, and the last attempt's error says nothing about an earlier
+	// attempt that Redis may have applied before its reply was lost.
 	return &EnqueueError{Token: q.token(b.seq), Err: wrapErr("enqueue", err)}
 }
 
@@ -572,16 +573,6 @@ func (q *Queue) entryArgs(keys []string, args []any, reqs []*enqReq) ([]string, 
 		}
 	}
 	return keys, args
-}
-
-// notSent reports errors that happen before a command reaches Redis.
-func notSent(err error) bool {
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return true
-	}
-	return errors.Is(err, redis.ErrPoolTimeout) || errors.Is(err, redis.ErrClosed) ||
-		strings.HasPrefix(err.Error(), "OOM ") || strings.HasPrefix(err.Error(), "EXECABORT") || strings.HasPrefix(err.Error(), "LOADING")
 }
 
 // memGauge caches Redis used_memory for the MaxMemory mark.
