@@ -117,7 +117,9 @@
 //     becomes a site search. The referrer is a campaign (pk_/mtm_/utm_
 //     parameters of the page URL), direct (none, excluded, or the site's own
 //     host), a search engine with its keyword, a social network, or a
-//     website. Geo sees the full address in memory; then the address is
+//     website. Geo sees the full address in memory, once per visit (a
+//     visit keeps the location of the hit that opened it, as in Matomo,
+//     so the hits that join a visit cost no lookup); the stored address is
 //     masked (IPv4MaskBytes, IPv6MaskBits) or dropped (StoreIP Off):
 //     nothing unmasked reaches the store. ScrubPII removes e-mail
 //     addresses, runs of 9 or more digits (phone and card numbers) and

@@ -83,7 +83,6 @@ type procHit struct {
 	order   *analytics.Order
 	ref     analytics.Referrer
 	client  analytics.Client
-	loc     analytics.Location
 	ip      netip.Addr // anonymized, or invalid when not stored
 	dims    []analytics.Dimension
 
@@ -166,20 +165,10 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 		ph.localTime = int(dv.LocalHour)*3600 + int(dv.LocalMinute)*60 + int(dv.LocalSecond)
 	}
 
-	// Location from the full address, then the address is anonymized.
-	switch {
-	case h.Location != nil:
-		ph.loc = *h.Location
-	case p.o.Geo != nil && h.IP.IsValid():
-		loc, gerr := p.o.Geo.Lookup(h.IP)
-		if gerr != nil {
-			if p.logLimit.allow("geo") {
-				p.log.Warn("geolocation failed (logged once a minute)", "error", gerr)
-			}
-		} else {
-			ph.loc = loc
-		}
-	}
+	// The full address stays in the hit for geolocation, which happens
+	// when a visit opens (locate): a visit keeps the location of its
+	// first hit, so the hits that join a visit need no lookup. What is
+	// stored is anonymized.
 	if site.storeIP && !ph.noTrack {
 		ph.ip = procAnonymizeIP(h.IP, site.v4Bytes, site.v6Bits)
 	}
@@ -219,6 +208,27 @@ func (p *Processor) enrich(ctx context.Context, h *analytics.Hit, ph *procHit) (
 		ph.match = analytics.VisitorMatch{SiteID: site.ID, ConfigID: ph.configID}
 	}
 	return "", nil
+}
+
+// locate returns the location of the hit that opens a visit: the one an
+// authenticated request gave, else the Geo database's for the full
+// address (which never leaves memory), else unknown. A failing database
+// is logged once a minute and the visit gets no location.
+func (p *Processor) locate(h *analytics.Hit) analytics.Location {
+	switch {
+	case h.Location != nil:
+		return *h.Location
+	case p.o.Geo != nil && h.IP.IsValid():
+		loc, err := p.o.Geo.Lookup(h.IP)
+		if err != nil {
+			if p.logLimit.allow("geo") {
+				p.log.Warn("geolocation failed (logged once a minute)", "error", err)
+			}
+			return analytics.Location{}
+		}
+		return loc
+	}
+	return analytics.Location{}
 }
 
 // procConfigID is the cookieless visitor hash: the first 8 bytes of

@@ -306,7 +306,7 @@ func (b *sessBatch) newVisit(ctx context.Context, ph *procHit, prev *sessState) 
 		SecondsSinceOrder: -1,
 		Referrer:          ph.ref,
 		Client:            ph.client,
-		Location:          ph.loc,
+		Location:          b.p.locate(ph.hit),
 		IP:                ph.ip,
 		Dimensions:        ph.dims,
 	}

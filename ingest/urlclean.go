@@ -370,20 +370,72 @@ func procTruncate(s string, n int) string {
 // ---------------------------------------------------------------------------
 
 // procSecretParam reports whether a query parameter name looks like it
-// carries a secret or a personal identifier. "auth" counts except in
-// "author" (a blog's ?author=jane), "authorization" counts.
+// carries a secret or a personal identifier: it contains token, passw,
+// pwd, secret, apikey, api_key, access_key, session, email, e-mail, ssn,
+// iban or auth ("auth" except in "author"; "authorization" counts), in
+// any case, also %-escaped. One pass over the name, no allocation unless
+// it is escaped.
 func procSecretParam(rawName string) bool {
-	n := procLowerASCII(procUnescape(rawName))
-	for _, s := range [...]string{"token", "passw", "pwd", "secret", "apikey", "api_key", "access_key",
-		"session", "email", "e-mail", "ssn", "iban"} {
-		if strings.Contains(n, s) {
-			return true
+	n := rawName
+	if strings.IndexByte(n, '%') >= 0 || strings.IndexByte(n, '+') >= 0 {
+		n = procUnescape(n)
+	}
+	for i := 0; i < len(n); i++ {
+		var kws []string
+		switch n[i] | 0x20 { // ASCII lower case (and harmless for other bytes)
+		case 't':
+			kws = procSecretT
+		case 'p':
+			kws = procSecretP
+		case 's':
+			kws = procSecretS
+		case 'a':
+			kws = procSecretA
+		case 'e':
+			kws = procSecretE
+		case 'i':
+			kws = procSecretI
+		default:
+			continue
+		}
+		for _, kw := range kws {
+			if procHasPrefixFold(n[i:], kw) {
+				if kw == "auth" {
+					return !procHasPrefixFold(n[i:], "author") || procHasPrefixFold(n[i:], "authoriz")
+				}
+				return true
+			}
 		}
 	}
-	if i := strings.Index(n, "auth"); i >= 0 {
-		return !strings.HasPrefix(n[i:], "author") || strings.HasPrefix(n[i:], "authoriz")
-	}
 	return false
+}
+
+// The secret-like name parts, by first letter.
+var (
+	procSecretT = []string{"token"}
+	procSecretP = []string{"passw", "pwd"}
+	procSecretS = []string{"secret", "session", "ssn"}
+	procSecretA = []string{"apikey", "api_key", "access_key", "auth"}
+	procSecretE = []string{"email", "e-mail"}
+	procSecretI = []string{"iban"}
+)
+
+// procHasPrefixFold reports whether s begins with the lower-case ASCII
+// prefix, in any case.
+func procHasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // procScrubURL scrubs a URL as a text (procScrubText), then removes the
@@ -423,20 +475,16 @@ func procScrubText(s string) string {
 	if s == "" {
 		return s
 	}
-	hasAt, hasEq, digits := false, false, 0
+	digits := 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '@':
-			hasAt = true
-		case c == '=':
-			hasEq = true
-		case c == '%' && i+2 < len(s) && s[i+1] == '4' && s[i+2] == '0':
-			hasAt = true
-		case c == '%' && i+2 < len(s) && s[i+1] == '3' && (s[i+2] == 'D' || s[i+2] == 'd'):
-			hasEq = true
-		}
+		digits += int(procIsDigit[s[i]])
+	}
+	hasAt := strings.IndexByte(s, '@') >= 0
+	hasEq := strings.IndexByte(s, '=') >= 0
+	if pct := strings.IndexByte(s, '%'); pct >= 0 {
+		rest := s[pct:]
+		hasAt = hasAt || strings.Contains(rest, "%40")
+		hasEq = hasEq || strings.Contains(rest, "%3D") || strings.Contains(rest, "%3d")
 	}
 	// E-mails, then digits, then secrets: no step makes what an earlier
 	// one looks for, so a scrubbed text scrubs to itself.
@@ -451,6 +499,9 @@ func procScrubText(s string) string {
 	}
 	return s
 }
+
+// procIsDigit is 1 for the ASCII digits.
+var procIsDigit = [256]uint8{'0': 1, '1': 1, '2': 1, '3': 1, '4': 1, '5': 1, '6': 1, '7': 1, '8': 1, '9': 1}
 
 func procIsParamName(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
