@@ -499,3 +499,22 @@ func TestRunPrunesPeriodically(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStripIdentifiersAllocs: the handler's privacy step allocates
+// nothing, whatever it decides.
+func TestStripIdentifiersAllocs(t *testing.T) {
+	e := newHandlerEnv(t, nil)
+	e.sites.set([]analytics.Site{{ID: 1}, {ID: 2, Privacy: analytics.Privacy{Cookieless: analytics.On, Consent: analytics.ConsentCookies}}}, nil)
+	if err := e.h.LoadSites(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, site := range []int{1, 2} {
+		hit := analytics.Hit{SiteID: site, UserID: "u", CookieID: procVisitorA, Flags: analytics.FlagDNT}
+		if n := testing.AllocsPerRun(100, func() {
+			h := hit
+			e.h.stripIdentifiers(&h)
+		}); n != 0 {
+			t.Errorf("site %d: %v allocations", site, n)
+		}
+	}
+}
