@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	analytics "github.com/footfall/analytics"
@@ -222,13 +223,25 @@ func (p *Processor) locate(h *analytics.Hit) analytics.Location {
 		loc, err := p.o.Geo.Lookup(h.IP)
 		if err != nil {
 			if p.logLimit.allow("geo") {
-				p.log.Warn("geolocation failed (logged once a minute)", "error", err)
+				// A Geo may name the address in its error: the log must not.
+				p.log.Warn("geolocation failed (logged once a minute)", "error", procRedactIP(err.Error(), h.IP))
 			}
 			return analytics.Location{}
 		}
 		return loc
 	}
 	return analytics.Location{}
+}
+
+// procRedactIP replaces the text forms of ip in msg with "[ip]".
+func procRedactIP(msg string, ip netip.Addr) string {
+	if !ip.IsValid() {
+		return msg
+	}
+	for _, s := range [...]string{ip.StringExpanded(), ip.String(), ip.Unmap().String()} {
+		msg = strings.ReplaceAll(msg, s, "[ip]")
+	}
+	return msg
 }
 
 // procConfigID is the cookieless visitor hash: the first 8 bytes of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	analytics "github.com/footfall/analytics"
 	"github.com/footfall/analytics/queue/memqueue"
+	"github.com/hashicorp/go-hclog"
 )
 
 // TestPrivacyJudge pins the per-hit rules shared by the processor and the
@@ -516,5 +518,29 @@ func TestStripIdentifiersAllocs(t *testing.T) {
 		}); n != 0 {
 			t.Errorf("site %d: %v allocations", site, n)
 		}
+	}
+}
+
+// procLeakyGeo fails naming the address, as maxmindgeo does for a
+// corrupt record.
+type procLeakyGeo struct{}
+
+func (procLeakyGeo) Lookup(ip netip.Addr) (analytics.Location, error) {
+	return analytics.Location{}, fmt.Errorf("geo: lookup %s (%s): corrupt record", ip, ip.StringExpanded())
+}
+
+// TestGeoErrorNotLogged: a failing Geo is logged without the address.
+func TestGeoErrorNotLogged(t *testing.T) {
+	for _, ip := range []string{"81.2.69.142", "::ffff:81.2.69.142", "2a02:1234:5678:9abc:def0:1122:3344:5566"} {
+		var buf strings.Builder
+		log := hclog.New(&hclog.LoggerOptions{Output: &buf, Level: hclog.Trace})
+		h := newProcHarness(t, procTestSites(), nil, func(o *ProcessorOptions) { o.Geo = procLeakyGeo{}; o.Logger = log })
+		h.process(procPV(0, procIP(ip)))
+		out := buf.String()
+		a := netip.MustParseAddr(ip)
+		if !strings.Contains(out, "geolocation failed") || strings.Contains(out, a.Unmap().String()) || strings.Contains(out, a.StringExpanded()) {
+			t.Errorf("%s: log:\n%s", ip, out)
+		}
+		procEq(t, "visits", len(h.store.sortedVisits()), 1)
 	}
 }

@@ -172,7 +172,9 @@ type pipeline struct {
 	shards map[netip.Addr]map[string]bool // by process: the shards each client's hits went to
 }
 
-func newPipeline(t *testing.T, kind storeKind, inst analytics.Privacy, site analytics.Site, start time.Time) *pipeline {
+// newPipeline builds a pipeline for one site on a fresh store; tweak, when
+// given, changes the processor's options last.
+func newPipeline(t *testing.T, kind storeKind, inst analytics.Privacy, site analytics.Site, start time.Time, tweak ...func(*ingest.ProcessorOptions)) *pipeline {
 	t.Helper()
 	p := &pipeline{t: t, kind: kind, logs: &syncBuffer{}, clock: newClock(start), pclock: newClock(start)}
 	log := hclog.New(&hclog.LoggerOptions{Name: "privacytest", Output: p.logs, Level: hclog.Trace})
@@ -205,7 +207,7 @@ func newPipeline(t *testing.T, kind storeKind, inst analytics.Privacy, site anal
 	if err := p.handler.LoadSites(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	p.proc, err = ingest.NewProcessor(ingest.ProcessorOptions{
+	po := ingest.ProcessorOptions{
 		Queue: q, Store: p.store, Geo: geoTable(t), Logger: log.Named("worker"),
 		Privacy: inst, Now: p.pclock.now, Workers: 2, BatchSize: 50,
 		OnBatch: func(bi ingest.BatchInfo) {
@@ -219,7 +221,11 @@ func newPipeline(t *testing.T, kind storeKind, inst analytics.Privacy, site anal
 			p.info.Visits += bi.Visits
 			p.info.Actions += bi.Actions
 		},
-	})
+	}
+	for _, f := range tweak {
+		f(&po)
+	}
+	p.proc, err = ingest.NewProcessor(po)
 	if err != nil {
 		t.Fatal(err)
 	}
