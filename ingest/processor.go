@@ -494,16 +494,26 @@ func (p *Processor) fail(ctx context.Context, d *analytics.Delivery, cause error
 	return cause
 }
 
+// ack acknowledges a committed delivery. A retryable failure (the queue
+// backend away for a moment) is retried with backoff until the ack
+// succeeds, fails for good (ErrConflict: the delivery expired or its lease
+// was lost) or ctx is done: a delivery left unacknowledged stays
+// outstanding, and its shard blocked, until the queue's ack timeout.
 func (p *Processor) ack(ctx context.Context, d *analytics.Delivery) error {
 	if d.Acker == nil {
 		return nil
 	}
-	if err := d.Ack(ctx); err != nil {
-		// The batch is committed: a redelivery will be skipped by the
-		// checkpoint, so this costs only a little work.
-		return fmt.Errorf("ingest: processor: ack of %s: %w", d.Shard, err)
+	for i := 0; ; i++ {
+		err := d.Ack(ctx)
+		if err == nil {
+			return nil
+		}
+		if errors.Is(err, analytics.ErrConflict) || !analytics.IsRetryable(err) || !procSleep(ctx, p.backoff(min(i, 4))) {
+			// The batch is committed: a redelivery will be skipped by the
+			// checkpoint, so this costs only a little work.
+			return fmt.Errorf("ingest: processor: ack of %s: %w", d.Shard, err)
+		}
 	}
-	return nil
 }
 
 // checkpoint returns the shard's checkpoint, from the cache or the store.
