@@ -197,12 +197,18 @@ func TestRedisRestartUnderLoad(t *testing.T) {
 		t.Errorf("ingest log does not show the spool used and replayed:\n%s", out)
 	}
 
+	t1 := time.Now()
 	if err := ingest.stop(30 * time.Second); err != nil {
 		t.Errorf("ingest: %v", err)
 	}
+	t.Logf("ingest stopped in %v", time.Since(t1).Round(time.Millisecond))
+	t1 = time.Now()
 	r.waitDrained(t, 3*time.Minute, w.all...)
+	t.Logf("queue drained in %v", time.Since(t1).Round(time.Millisecond))
 	w.checkAlive(t)
+	t1 = time.Now()
 	w.stopAll(t)
+	t.Logf("workers stopped in %v", time.Since(t1).Round(time.Millisecond))
 	r.checkEmpty(t)
 	verify(t, b, site, l.s, verifyOptions{})
 	t.Logf("TestRedisRestartUnderLoad: %v", time.Since(start).Round(time.Millisecond))
