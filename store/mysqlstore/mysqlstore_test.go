@@ -3,6 +3,7 @@ package mysqlstore
 import (
 	"context"
 	"database/sql"
+	"sync"
 	"testing"
 
 	"github.com/go-sql-driver/mysql"
@@ -16,6 +17,15 @@ import (
 // returns its DSN.
 func testDSN(t testing.TB) string {
 	t.Helper()
+	dsn, drop := newTestDB(t)
+	t.Cleanup(drop)
+	return dsn
+}
+
+// newTestDB creates a database and returns its DSN and a func that drops
+// it (idempotent).
+func newTestDB(t testing.TB) (dsn string, drop func()) {
+	t.Helper()
 	base := testenv.MySQLDSN(t)
 	admin, err := sql.Open("mysql", base)
 	if err != nil {
@@ -26,18 +36,22 @@ func testDSN(t testing.TB) string {
 		admin.Close()
 		testenv.Unavailable(t, "cannot create a test database on %s: %v", base, err)
 	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
+	var once sync.Once
+	drop = func() {
+		once.Do(func() {
+			if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
+				t.Logf("drop database %s: %v", name, err)
+			}
+			admin.Close()
+		})
+	}
 	cfg, err := mysql.ParseDSN(base)
 	if err != nil {
+		drop()
 		t.Fatalf("parse %s: %v", base, err)
 	}
 	cfg.DBName = name
-	return cfg.FormatDSN()
+	return cfg.FormatDSN(), drop
 }
 
 // openTest opens a migrated store on a fresh database, closed at cleanup.
