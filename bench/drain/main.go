@@ -20,7 +20,7 @@
 //
 //	go run ./bench/drain -store mysql -hits 200000
 //	go run ./bench/drain -store sqlite,mysql -hits 200000 -workers 2,4
-//	go run ./bench/drain -store mysql -cpuprofile mysql.prof   # profiles the processor runs
+//	go run ./bench/drain -store mysql -cpuprofile mysql.prof   # profiles the Workers=4 processor run
 //
 // Everything it creates (Redis keys, the MariaDB database ff_drain…, the
 // SQLite directory) is removed at the end.
@@ -66,7 +66,8 @@ func main() {
 	batch := flag.Int("batch", 500, "processor BatchSize and rows per INSERT transaction")
 	redisURL := flag.String("redis", "redis://127.0.0.1:6379/0", "Redis URL")
 	mysqlDSN := flag.String("mysql", "root@tcp(127.0.0.1:3306)/test", "MariaDB/MySQL DSN of a user that may create databases")
-	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the processor runs to `file`")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first processor run with -profile-workers to `file`")
+	profWorkers := flag.Int("profile-workers", 4, "Workers of the processor run that -cpuprofile profiles")
 	flag.Parse()
 
 	var workers []int
@@ -77,7 +78,7 @@ func main() {
 		}
 		workers = append(workers, n)
 	}
-	b := &bench{hits: *nhits, batch: *batch, redisURL: *redisURL, mysqlDSN: *mysqlDSN}
+	b := &bench{hits: *nhits, batch: *batch, redisURL: *redisURL, mysqlDSN: *mysqlDSN, profWorkers: *profWorkers}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
@@ -111,7 +112,7 @@ func main() {
 		}
 	}
 	if b.profile != nil {
-		fmt.Printf("CPU profile of the processor runs in %s (go tool pprof -top %s)\n", b.profile.Name(), b.profile.Name())
+		fmt.Printf("CPU profile of the first processor run with Workers %d in %s\n", b.profWorkers, b.profile.Name())
 	}
 }
 
@@ -124,7 +125,8 @@ type bench struct {
 	hits, batch        int
 	redisURL, mysqlDSN string
 	profile            *os.File
-	profiling          bool
+	profWorkers        int
+	profiled           bool
 }
 
 // ---------------------------------------------------------------------------
@@ -559,12 +561,12 @@ func (b *bench) processorRun(ctx context.Context, kind string, workers int, hits
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if b.profile != nil && !b.profiling {
+	if b.profile != nil && !b.profiled && workers == b.profWorkers {
 		if err := pprof.StartCPUProfile(b.profile); err != nil {
 			return err
 		}
-		b.profiling = true
-		defer func() { pprof.StopCPUProfile(); b.profiling = false }()
+		b.profiled = true
+		defer pprof.StopCPUProfile()
 	}
 	m := startMeter()
 	errc := make(chan error, 1)
