@@ -1004,9 +1004,9 @@ type Deleted struct {
 // Pruner is an optional Store capability: raw-log retention.
 type Pruner interface {
 	// DeleteLogsBefore deletes the site's visits whose last action is
-	// before before, with their actions, conversions and items, in
-	// transactions of at most chunk visits so that ingestion never waits
-	// long. It returns what it deleted; on error, what was deleted so far.
+	// strictly before before — whole, with their actions, conversions and
+	// items — in transactions of at most chunk visits so that ingestion
+	// never waits long. It returns what it deleted; on error, what was deleted so far.
 	DeleteLogsBefore(ctx context.Context, siteID int, before time.Time, chunk int) (Deleted, error)
 	// DeleteUnusedNames deletes dictionary entries no stored row refers
 	// to any more, at most chunk per transaction, and reports how many.
@@ -1021,7 +1021,7 @@ type VisitorFilter struct {
 }
 
 // VisitorEraser is an optional Store capability: the GDPR right of access
-// and right to erasure for one visitor.
+// and right to erasure for one visitor. siteID 0 means every site.
 type VisitorEraser interface {
 	// ExportVisitor returns every stored visit of the visitor with its
 	// actions and conversions, oldest first.
