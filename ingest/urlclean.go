@@ -380,29 +380,46 @@ func procSecretParam(rawName string) bool {
 	if strings.IndexByte(n, '%') >= 0 || strings.IndexByte(n, '+') >= 0 {
 		n = procUnescape(n)
 	}
-	for i := 0; i < len(n); i++ {
+	return procSecretName(n)
+}
+
+// procSecretName is procSecretParam for an unescaped name.
+func procSecretName(n string) bool {
+	for i := 0; i+1 < len(n); i++ {
+		// Dispatch on the first two letters, in ASCII lower case (|0x20
+		// leaves the other bytes that matter, '-' and '_', unchanged).
 		var kws []string
-		switch n[i] | 0x20 { // ASCII lower case (and harmless for other bytes)
-		case 't':
-			kws = procSecretT
-		case 'p':
-			kws = procSecretP
-		case 's':
-			kws = procSecretS
-		case 'a':
-			kws = procSecretA
-		case 'e':
-			kws = procSecretE
-		case 'i':
-			kws = procSecretI
+		switch uint16(n[i]|0x20)<<8 | uint16(n[i+1]|0x20) {
+		case 't'<<8 | 'o':
+			kws = procSecretTo
+		case 'p'<<8 | 'a':
+			kws = procSecretPa
+		case 'p'<<8 | 'w':
+			kws = procSecretPw
+		case 's'<<8 | 'e':
+			kws = procSecretSe
+		case 's'<<8 | 's':
+			kws = procSecretSs
+		case 'a'<<8 | 'p':
+			kws = procSecretAp
+		case 'a'<<8 | 'c':
+			kws = procSecretAc
+		case 'a'<<8 | 'u':
+			if procHasPrefixFold(n[i:], "auth") {
+				return !procHasPrefixFold(n[i:], "author") || procHasPrefixFold(n[i:], "authoriz")
+			}
+			continue
+		case 'e'<<8 | 'm':
+			kws = procSecretEm
+		case 'e'<<8 | '-':
+			kws = procSecretEDash
+		case 'i'<<8 | 'b':
+			kws = procSecretIb
 		default:
 			continue
 		}
 		for _, kw := range kws {
 			if procHasPrefixFold(n[i:], kw) {
-				if kw == "auth" {
-					return !procHasPrefixFold(n[i:], "author") || procHasPrefixFold(n[i:], "authoriz")
-				}
 				return true
 			}
 		}
@@ -410,14 +427,18 @@ func procSecretParam(rawName string) bool {
 	return false
 }
 
-// The secret-like name parts, by first letter.
+// The secret-like name parts but "auth", by their first two letters.
 var (
-	procSecretT = []string{"token"}
-	procSecretP = []string{"passw", "pwd"}
-	procSecretS = []string{"secret", "session", "ssn"}
-	procSecretA = []string{"apikey", "api_key", "access_key", "auth"}
-	procSecretE = []string{"email", "e-mail"}
-	procSecretI = []string{"iban"}
+	procSecretTo    = []string{"token"}
+	procSecretPa    = []string{"passw"}
+	procSecretPw    = []string{"pwd"}
+	procSecretSe    = []string{"secret", "session"}
+	procSecretSs    = []string{"ssn"}
+	procSecretAp    = []string{"apikey", "api_key"}
+	procSecretAc    = []string{"access_key"}
+	procSecretEm    = []string{"email"}
+	procSecretEDash = []string{"e-mail"}
+	procSecretIb    = []string{"iban"}
 )
 
 // procHasPrefixFold reports whether s begins with the lower-case ASCII
@@ -439,16 +460,26 @@ func procHasPrefixFold(s, prefix string) bool {
 }
 
 // procScrubURL scrubs a URL as a text (procScrubText), then removes the
-// secret-like query parameters whole. It returns u itself when there is
+// secret-like query parameters whose value it blanked whole. It returns u itself when there is
 // nothing to scrub.
 func procScrubURL(u string) string {
 	if u == "" {
 		return u
 	}
-	u = procScrubText(u)
+	t := procScrubText(u)
+	if t == u {
+		return u // nothing scrubbed, so no secret-like value either
+	}
+	u = t
 	beforeFrag, frag, hasFrag := strings.Cut(u, "#")
 	base, q, ok := strings.Cut(beforeFrag, "?")
 	if !ok {
+		return u
+	}
+	if !strings.Contains(q, "[secret]") {
+		// The text pass found no secret-like name=value pair: no
+		// parameter to drop (a secret-like name without a value holds
+		// nothing).
 		return u
 	}
 	fq := procFilterQuery(q, procSecretParam)
@@ -475,13 +506,16 @@ func procScrubText(s string) string {
 	if s == "" {
 		return s
 	}
-	digits := 0
+	digits, flags := 0, uint8(0)
 	for i := 0; i < len(s); i++ {
-		digits += int(procIsDigit[s[i]])
+		c := procTextClass[s[i]]
+		digits += int(c & procClassDigit)
+		flags |= c
 	}
-	hasAt := strings.IndexByte(s, '@') >= 0
-	hasEq := strings.IndexByte(s, '=') >= 0
-	if pct := strings.IndexByte(s, '%'); pct >= 0 {
+	hasAt := flags&procClassAt != 0
+	hasEq := flags&procClassEq != 0
+	if flags&procClassPct != 0 {
+		pct := strings.IndexByte(s, '%')
 		rest := s[pct:]
 		hasAt = hasAt || strings.Contains(rest, "%40")
 		hasEq = hasEq || strings.Contains(rest, "%3D") || strings.Contains(rest, "%3d")
@@ -500,8 +534,20 @@ func procScrubText(s string) string {
 	return s
 }
 
-// procIsDigit is 1 for the ASCII digits.
-var procIsDigit = [256]uint8{'0': 1, '1': 1, '2': 1, '3': 1, '4': 1, '5': 1, '6': 1, '7': 1, '8': 1, '9': 1}
+// procTextClass classifies the bytes procScrubText looks for, so that
+// one pass over a text tells whether there is anything to scrub.
+var procTextClass = [256]uint8{
+	'0': procClassDigit, '1': procClassDigit, '2': procClassDigit, '3': procClassDigit, '4': procClassDigit,
+	'5': procClassDigit, '6': procClassDigit, '7': procClassDigit, '8': procClassDigit, '9': procClassDigit,
+	'@': procClassAt, '=': procClassEq, '%': procClassPct,
+}
+
+const (
+	procClassDigit uint8 = 1 << iota // counted: must stay bit 0
+	procClassAt
+	procClassEq
+	procClassPct
+)
 
 func procIsParamName(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
@@ -521,7 +567,16 @@ func procIsValueEnd(c byte) bool {
 func procScrubSecrets(s string) string {
 	var b strings.Builder
 	last := 0
+	pct := strings.IndexByte(s, '%') >= 0
 	for i := 0; i < len(s); i++ {
+		if !pct {
+			// Jump to the next '=' (the common case: no escapes).
+			n := strings.IndexByte(s[i:], '=')
+			if n < 0 {
+				break
+			}
+			i += n
+		}
 		eq := 0
 		switch {
 		case s[i] == '=':
@@ -535,11 +590,17 @@ func procScrubSecrets(s string) string {
 		for j > last && procIsParamName(s[j-1]) {
 			j--
 		}
+		if j == i {
+			continue
+		}
+		if name := s[j:i]; pct && !procSecretParam(name) || !pct && !procSecretName(name) {
+			continue
+		}
 		k := i + eq
 		for k < len(s) && !procIsValueEnd(s[k]) {
 			k++
 		}
-		if j == i || k == i+eq || !procSecretParam(s[j:i]) {
+		if k == i+eq {
 			continue
 		}
 		b.WriteString(s[last : i+eq])
