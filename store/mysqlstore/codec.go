@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // text passes a Go string for a VARBINARY column: as a string literal when
@@ -177,7 +178,7 @@ type lengthCheck struct {
 func checkLengths(checks ...lengthCheck) error {
 	for _, c := range checks {
 		if len(c.value) > c.max {
-			return invalid("%s: %d bytes, longer than %d", c.field, len(c.value), c.max)
+			return storeutil.Invalid("%s: %d bytes, longer than %d", c.field, len(c.value), c.max)
 		}
 	}
 	return nil

@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // The contract's limits, which the schema is sized for:
@@ -215,9 +215,7 @@ type Store struct {
 	// COMMIT of the fast path (e.g. "DO SLEEP(5)").
 	fastPause string
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	guard storeutil.Guard // closed state, error wrapping
 }
 
 // Interface guards.
@@ -261,6 +259,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		known:      len(migs),
 		names:      newNameCache(opts.DictionaryCacheSize),
 		ids:        newIDCache(opts.DictionaryCacheSize),
+		guard:      storeutil.Guard{Prefix: "mysqlstore", Sentinels: []error{ErrSchema}, Classify: classify},
 	}
 	// A first connection tells MariaDB from MySQL, whose names for the
 	// isolation-level variable differ (tx_isolation, transaction_isolation).
@@ -407,24 +406,11 @@ func (s *Store) DB() *sql.DB { return s.db }
 func (s *Store) ServerVersion() string { return s.version }
 
 // enter fails with ErrClosed once the Store is closed.
-func (s *Store) enter(op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("mysqlstore: %s: %w", op, analytics.ErrClosed)
-	}
-	return nil
-}
+func (s *Store) enter(op string) error { return s.guard.Enter(op) }
 
 // Close closes the connection pool. Later calls fail with ErrClosed.
 // Close is idempotent; calls in flight may fail with ErrClosed.
-func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
-		if err := s.db.Close(); err != nil {
-			s.closeErr = fmt.Errorf("mysqlstore: close: %w", err)
-		}
-	})
-	return s.closeErr
-}
+func (s *Store) Close() error { return s.guard.Close(s.db.Close) }
 
 // Ping checks that the server answers.
 func (s *Store) Ping(ctx context.Context) error {
@@ -488,46 +474,29 @@ func isRetryableTx(err error) bool {
 
 // wrap turns an error of database/sql or the driver into one that wraps
 // the analytics sentinel it stands for, keeping the native error
-// reachable. Errors that already carry a sentinel only get the prefix.
+// reachable (storeutil.Guard.Wrap, with classify for server errors).
 func (s *Store) wrap(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, sentinel := range []error{analytics.ErrInvalid, analytics.ErrNotFound, analytics.ErrConflict,
-		analytics.ErrClosed, analytics.ErrUnavailable, ErrSchema} {
-		if errors.Is(err, sentinel) {
-			return fmt.Errorf("mysqlstore: %s: %w", op, err)
-		}
-	}
-	if s.closed.Load() {
-		return fmt.Errorf("mysqlstore: %s: %w: %w", op, analytics.ErrClosed, err)
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		if errors.Is(err, cerr) {
-			return fmt.Errorf("mysqlstore: %s: %w", op, err)
-		}
-		return fmt.Errorf("mysqlstore: %s: %w: %w", op, cerr, err)
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("mysqlstore: %s: %w", op, err)
-	}
+	return s.guard.Wrap(ctx, op, err)
+}
+
+// classify maps a server error number, or a lost connection, to the
+// sentinel it stands for.
+func classify(err error) (sentinel error, hint string) {
 	switch mysqlErr(err) {
 	case 0:
+		if isConnError(err) {
+			return analytics.ErrUnavailable, ""
+		}
 	case errLockWaitTimeout, errDeadlock, errLockDeadlockOther, errTooManyConns, errServerShutdown,
 		errQueryInterrupted, errConnectionKilled, errStatementTimeout, errQueryTimeout, errReadOnly,
 		errReadOnlyMode, errTableFull, errDiskFull, errOutOfMemory, errOutOfSortMemory, errLockFailed, errCantLock:
-		return fmt.Errorf("mysqlstore: %s: %w: %w", op, analytics.ErrUnavailable, err)
+		return analytics.ErrUnavailable, ""
 	case errDataTooLong, errOutOfRange, errIncorrectValue, errTruncatedValue, errBadNull, errWrongValueCount:
-		return fmt.Errorf("mysqlstore: %s: %w: %w", op, analytics.ErrInvalid, err)
+		return analytics.ErrInvalid, ""
 	case errNoSuchTable, errBadField:
-		return fmt.Errorf("mysqlstore: %s: %w (is the schema migrated? run `footfall migrate`): %w", op, ErrSchema, err)
-	default:
-		return fmt.Errorf("mysqlstore: %s: %w", op, err)
+		return ErrSchema, " (is the schema migrated? run `footfall migrate`)"
 	}
-	if isConnError(err) {
-		return fmt.Errorf("mysqlstore: %s: %w: %w", op, analytics.ErrUnavailable, err)
-	}
-	return fmt.Errorf("mysqlstore: %s: %w", op, err)
+	return nil, ""
 }
 
 // isConnError reports whether err means the connection or the server is
@@ -544,9 +513,4 @@ func isConnError(err error) bool {
 		return true
 	}
 	return false
-}
-
-// invalid returns an error wrapping ErrInvalid.
-func invalid(format string, args ...any) error {
-	return fmt.Errorf(format+": %w", append(args, analytics.ErrInvalid)...)
 }

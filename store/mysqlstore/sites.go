@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // siteColumns are the columns of site after idsite, without ts_created;
@@ -110,7 +111,7 @@ func validateSite(s *analytics.Site) error {
 		return err
 	}
 	if err := checkTime(s.Created); err != nil {
-		return invalid("created: %v", err)
+		return storeutil.Invalid("created: %v", err)
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // Checkpoint returns the shard's last applied Position, zero if the shard
@@ -427,7 +428,7 @@ func (p *plan) ref(typ uint8, name string) (nameRef, error) {
 		return refEmpty, nil
 	}
 	if len(name) > maxNameLen {
-		return 0, invalid("%d bytes, longer than %d", len(name), maxNameLen)
+		return 0, storeutil.Invalid("%d bytes, longer than %d", len(name), maxNameLen)
 	}
 	k := dictKey{typ, name}
 	if r, ok := p.slot[k]; ok {
@@ -454,7 +455,7 @@ func (p *plan) refs(out []nameRef, fields ...any) error {
 
 func (p *plan) categories(list []string, out []nameRef) error {
 	if len(list) > maxCategories {
-		return invalid("%d categories, more than %d", len(list), maxCategories)
+		return storeutil.Invalid("%d categories, more than %d", len(list), maxCategories)
 	}
 	for i := range out {
 		out[i] = refNull
@@ -484,13 +485,13 @@ func (p *plan) id(r nameRef) any {
 // before anything is sent.
 func newPlan(b *analytics.LogBatch) (*plan, error) {
 	if b.Shard == "" {
-		return nil, invalid("empty shard name")
+		return nil, storeutil.Invalid("empty shard name")
 	}
 	if len(b.Shard) > lenShard {
-		return nil, invalid("shard name of %d bytes, longer than %d", len(b.Shard), lenShard)
+		return nil, storeutil.Invalid("shard name of %d bytes, longer than %d", len(b.Shard), lenShard)
 	}
 	if b.To.Less(b.From) {
-		return nil, invalid("To %v is before From %v", b.To, b.From)
+		return nil, storeutil.Invalid("To %v is before From %v", b.To, b.From)
 	}
 	p := &plan{b: b, slot: make(map[dictKey]nameRef)}
 	p.visits = make([]planVisit, len(b.Visits))
@@ -510,10 +511,10 @@ func newPlan(b *analytics.LogBatch) (*plan, error) {
 	}
 	for i, d := range b.Invalidated {
 		if d.SiteID <= 0 {
-			return nil, invalid("invalidated day %d: site id %d", i, d.SiteID)
+			return nil, storeutil.Invalid("invalidated day %d: site id %d", i, d.SiteID)
 		}
 		if !validDay(d.Day) {
-			return nil, invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
+			return nil, storeutil.Invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
 		}
 	}
 	// Sorted, so that writers of different shards lock shared rows in
@@ -530,14 +531,14 @@ func newPlan(b *analytics.LogBatch) (*plan, error) {
 func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 	pv.v = v
 	if v.ID <= 0 {
-		return invalid("id must be > 0")
+		return storeutil.Invalid("id must be > 0")
 	}
 	if v.SiteID <= 0 {
-		return invalid("site id %d", v.SiteID)
+		return storeutil.Invalid("site id %d", v.SiteID)
 	}
 	for _, t := range []time.Time{v.FirstActionTime, v.LastActionTime} {
 		if err := checkTime(t); err != nil {
-			return invalid("%v", err)
+			return storeutil.Invalid("%v", err)
 		}
 	}
 	c, l := &v.Client, &v.Location
@@ -563,7 +564,7 @@ func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 	}
 	dims, err := dimensionsJSON(v.Dimensions)
 	if err != nil {
-		return invalid("dimensions: %v", err)
+		return storeutil.Invalid("dimensions: %v", err)
 	}
 	pv.dims = dims
 	return nil
@@ -572,19 +573,19 @@ func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 func (p *plan) action(pa *planAction, a *analytics.Action) error {
 	pa.a = a
 	if a.ID <= 0 {
-		return invalid("id must be > 0")
+		return storeutil.Invalid("id must be > 0")
 	}
 	if a.VisitID <= 0 {
-		return invalid("visit id %d", a.VisitID)
+		return storeutil.Invalid("visit id %d", a.VisitID)
 	}
 	if a.SiteID <= 0 {
-		return invalid("site id %d", a.SiteID)
+		return storeutil.Invalid("site id %d", a.SiteID)
 	}
 	if a.Type < analytics.ActionPageview || a.Type > analytics.ActionContentInteraction {
-		return invalid("unknown type %d", a.Type)
+		return storeutil.Invalid("unknown type %d", a.Type)
 	}
 	if err := checkTime(a.Time); err != nil {
-		return invalid("%v", err)
+		return storeutil.Invalid("%v", err)
 	}
 	if err := checkLengths(lengthCheck{"page view id", a.PageViewID, lenPageViewID}); err != nil {
 		return err
@@ -650,7 +651,7 @@ func (p *plan) action(pa *planAction, a *analytics.Action) error {
 	}
 	dims, err := dimensionsJSON(a.Dimensions)
 	if err != nil {
-		return invalid("dimensions: %v", err)
+		return storeutil.Invalid("dimensions: %v", err)
 	}
 	pa.dims = dims
 	return nil
@@ -704,19 +705,19 @@ func (p *plan) conversions(list []analytics.Conversion) error {
 func (p *plan) conversion(pc *planConv) error {
 	c := pc.c
 	if c.VisitID <= 0 {
-		return invalid("visit id %d", c.VisitID)
+		return storeutil.Invalid("visit id %d", c.VisitID)
 	}
 	if c.SiteID <= 0 {
-		return invalid("site id %d", c.SiteID)
+		return storeutil.Invalid("site id %d", c.SiteID)
 	}
 	if c.GoalID < analytics.GoalCart {
-		return invalid("goal id %d", c.GoalID)
+		return storeutil.Invalid("goal id %d", c.GoalID)
 	}
 	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
-		return invalid("an ecommerce order needs an order id")
+		return storeutil.Invalid("an ecommerce order needs an order id")
 	}
 	if err := checkTime(c.Time); err != nil {
-		return invalid("%v", err)
+		return storeutil.Invalid("%v", err)
 	}
 	checks := append(referrerChecks(&c.Referrer),
 		lengthCheck{"order id", c.OrderID, lenOrderID}, lengthCheck{"country", c.CountryCode, lenCountry})
@@ -729,7 +730,7 @@ func (p *plan) conversion(pc *planConv) error {
 	}
 	pc.url = url[0]
 	if len(c.Items) > 65535 {
-		return invalid("%d items, more than 65535", len(c.Items))
+		return storeutil.Invalid("%d items, more than 65535", len(c.Items))
 	}
 	pc.items = make([]planItem, len(c.Items))
 	for i := range c.Items {

@@ -10,8 +10,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -19,6 +17,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // MaxNameLen is the longest name, in bytes, that the store keeps in its
@@ -135,9 +134,7 @@ type Store struct {
 	w          writeStmts
 	r          readStmts
 
-	closed    atomic.Bool
-	closeOnce sync.Once
-	closeErr  error
+	guard storeutil.Guard // closed state, error wrapping
 }
 
 // Interface guards.
@@ -195,6 +192,7 @@ func open(ctx context.Context, opts Options, migs []migration) (*Store, error) {
 		migrations: migs,
 		dict:       newDictCache(opts.DictionaryCacheSize),
 		sql:        buildStatements(),
+		guard:      storeutil.Guard{Prefix: "sqlitestore", Sentinels: []error{ErrSchema}, Classify: classify},
 	}
 	fail := func(err error) (*Store, error) {
 		rdb.Close()
@@ -268,27 +266,18 @@ func dsns(o *Options) (w, r string, err error) {
 }
 
 // enter fails with ErrClosed once the Store is closed.
-func (s *Store) enter(op string) error {
-	if s.closed.Load() {
-		return fmt.Errorf("sqlitestore: %s: %w", op, analytics.ErrClosed)
-	}
-	return nil
-}
+func (s *Store) enter(op string) error { return s.guard.Enter(op) }
 
 // Close closes the database. Later calls fail with ErrClosed. Close is
 // idempotent; calls in flight may fail with ErrClosed.
 func (s *Store) Close() error {
-	s.closeOnce.Do(func() {
-		s.closed.Store(true)
+	return s.guard.Close(func() error {
 		s.w.close()
 		s.r.close()
 		err1 := s.rdb.Close()
 		err2 := s.wdb.Close()
-		if err := errors.Join(err1, err2); err != nil {
-			s.closeErr = fmt.Errorf("sqlitestore: close: %w", err)
-		}
+		return errors.Join(err1, err2)
 	})
-	return s.closeErr
 }
 
 // Ping checks that the database answers.
@@ -304,40 +293,23 @@ func (s *Store) Ping(ctx context.Context) error {
 }
 
 // wrap turns an error of database/sql or SQLite into one that wraps the
-// analytics sentinel it stands for, keeping the native error reachable.
-// Errors that already carry a sentinel only get the operation prefix.
+// analytics sentinel it stands for, keeping the native error reachable
+// (storeutil.Guard.Wrap, with classify for SQLite's result codes).
 func (s *Store) wrap(ctx context.Context, op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	for _, sentinel := range []error{analytics.ErrInvalid, analytics.ErrNotFound, analytics.ErrConflict, analytics.ErrClosed, analytics.ErrUnavailable, ErrSchema} {
-		if errors.Is(err, sentinel) {
-			return fmt.Errorf("sqlitestore: %s: %w", op, err)
-		}
-	}
-	if s.closed.Load() {
-		return fmt.Errorf("sqlitestore: %s: %w: %w", op, analytics.ErrClosed, err)
-	}
-	if cerr := ctx.Err(); cerr != nil {
-		if errors.Is(err, cerr) {
-			return fmt.Errorf("sqlitestore: %s: %w", op, err)
-		}
-		return fmt.Errorf("sqlitestore: %s: %w: %w", op, cerr, err)
-	}
+	return s.guard.Wrap(ctx, op, err)
+}
+
+// classify maps an SQLite result code to the sentinel it stands for.
+func classify(err error) (sentinel error, hint string) {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
-			return fmt.Errorf("sqlitestore: %s: %w: %w", op, analytics.ErrInvalid, err)
+			return analytics.ErrInvalid, ""
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_FULL,
 			sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PROTOCOL, sqlite3.SQLITE_NOMEM, sqlite3.SQLITE_INTERRUPT:
-			return fmt.Errorf("sqlitestore: %s: %w: %w", op, analytics.ErrUnavailable, err)
+			return analytics.ErrUnavailable, ""
 		}
 	}
-	return fmt.Errorf("sqlitestore: %s: %w", op, err)
-}
-
-// invalid returns an error wrapping ErrInvalid.
-func invalid(format string, args ...any) error {
-	return fmt.Errorf(format+": %w", append(args, analytics.ErrInvalid)...)
+	return nil, ""
 }

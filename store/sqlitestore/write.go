@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // Checkpoint returns the shard's last applied Position, zero if the shard
@@ -193,7 +194,7 @@ func (w *batchWriter) need(typ uint8, name string) error {
 		return nil
 	}
 	if len(name) > MaxNameLen {
-		return invalid("%d bytes, longer than %d", len(name), MaxNameLen)
+		return storeutil.Invalid("%d bytes, longer than %d", len(name), MaxNameLen)
 	}
 	w.ids[dictKey{typ, name}] = 0
 	return nil
@@ -228,10 +229,10 @@ func (w *batchWriter) collect(b *analytics.LogBatch) error {
 	}
 	for i, d := range b.Invalidated {
 		if d.SiteID <= 0 {
-			return invalid("invalidated day %d: site id %d", i, d.SiteID)
+			return storeutil.Invalid("invalidated day %d: site id %d", i, d.SiteID)
 		}
 		if !validDay(d.Day) {
-			return invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
+			return storeutil.Invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
 		}
 	}
 	return nil
@@ -239,10 +240,10 @@ func (w *batchWriter) collect(b *analytics.LogBatch) error {
 
 func (w *batchWriter) collectVisit(v *analytics.Visit) error {
 	if v.ID <= 0 {
-		return invalid("id must be > 0")
+		return storeutil.Invalid("id must be > 0")
 	}
 	if v.SiteID <= 0 {
-		return invalid("site id %d", v.SiteID)
+		return storeutil.Invalid("site id %d", v.SiteID)
 	}
 	for _, n := range []struct {
 		field string
@@ -269,16 +270,16 @@ func actionURLType(t analytics.ActionType) uint8 {
 
 func (w *batchWriter) collectAction(a *analytics.Action) error {
 	if a.ID <= 0 {
-		return invalid("id must be > 0")
+		return storeutil.Invalid("id must be > 0")
 	}
 	if a.VisitID <= 0 {
-		return invalid("visit id %d", a.VisitID)
+		return storeutil.Invalid("visit id %d", a.VisitID)
 	}
 	if a.SiteID <= 0 {
-		return invalid("site id %d", a.SiteID)
+		return storeutil.Invalid("site id %d", a.SiteID)
 	}
 	if a.Type < analytics.ActionPageview || a.Type > analytics.ActionContentInteraction {
-		return invalid("unknown type %d", a.Type)
+		return storeutil.Invalid("unknown type %d", a.Type)
 	}
 	type ref struct {
 		field string
@@ -329,7 +330,7 @@ func (w *batchWriter) collectAction(a *analytics.Action) error {
 
 func (w *batchWriter) needCategories(list []string) error {
 	if len(list) > MaxCategories {
-		return invalid("%d categories, more than %d", len(list), MaxCategories)
+		return storeutil.Invalid("%d categories, more than %d", len(list), MaxCategories)
 	}
 	for i, c := range list {
 		if err := w.need(dictCategory, c); err != nil {
@@ -341,16 +342,16 @@ func (w *batchWriter) needCategories(list []string) error {
 
 func (w *batchWriter) collectConversion(c *analytics.Conversion) error {
 	if c.VisitID <= 0 {
-		return invalid("visit id %d", c.VisitID)
+		return storeutil.Invalid("visit id %d", c.VisitID)
 	}
 	if c.SiteID <= 0 {
-		return invalid("site id %d", c.SiteID)
+		return storeutil.Invalid("site id %d", c.SiteID)
 	}
 	if c.GoalID < analytics.GoalCart {
-		return invalid("goal id %d", c.GoalID)
+		return storeutil.Invalid("goal id %d", c.GoalID)
 	}
 	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
-		return invalid("an ecommerce order needs an order id")
+		return storeutil.Invalid("an ecommerce order needs an order id")
 	}
 	if err := w.need(dictURL, c.URL); err != nil {
 		return fmt.Errorf("url: %w", err)
@@ -462,7 +463,7 @@ func (w *batchWriter) visit(st *sql.Stmt, v *analytics.Visit) error {
 	}
 	dims, err := dimensionsJSON(v.Dimensions)
 	if err != nil {
-		return invalid("dimensions: %v", err)
+		return storeutil.Invalid("dimensions: %v", err)
 	}
 	r, c, l := &v.Referrer, &v.Client, &v.Location
 	// Arguments are the driver's own types (int64, float64, string,
@@ -500,7 +501,7 @@ func (w *batchWriter) action(a *analytics.Action) error {
 	}
 	dims, err := dimensionsJSON(a.Dimensions)
 	if err != nil {
-		return invalid("dimensions: %v", err)
+		return storeutil.Invalid("dimensions: %v", err)
 	}
 	var hit any
 	if !a.HitID.IsZero() {

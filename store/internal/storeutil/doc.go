@@ -1,0 +1,14 @@
+// Package storeutil holds what store/sqlitestore and store/mysqlstore do
+// alike, so that the two analytics.Store drivers keep one copy of it:
+//
+//   - Guard: a store's closed state (Enter, Close) and the wrapping of
+//     driver errors into the analytics sentinels (Wrap), with a hook for
+//     the driver's own error codes; Invalid for ErrInvalid errors.
+//
+// What depends on the SQL dialect — statements, column types, locking,
+// migration application — stays in each driver. Errors returned here carry
+// no package prefix: the driver adds its own ("sqlitestore: op: …"), so the
+// messages read as they did before the code moved here.
+//
+// The package is internal to store/: its API changes with the drivers.
+package storeutil
