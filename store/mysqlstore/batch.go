@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // Column lists of the multi-row statements, in the order of the args.
@@ -200,18 +201,18 @@ func (e *batchExec) visits() []stmt {
 		v := pv.v
 		r, c, l := &v.Referrer, &v.Client, &v.Location
 		w.add(
-			v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], text(v.UserID), boolInt(v.Profilable),
+			v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], text(v.UserID), storeutil.BoolInt(v.Profilable),
 			v.FirstActionTime, v.LastActionTime, int64(v.TotalTime), int64(v.LocalTime),
 			int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
 			int64(v.VisitCount), int64(v.Returning), v.SecondsSinceFirst, v.SecondsSinceLast, v.SecondsSinceOrder,
-			boolInt(v.GoalConverted), int64(v.GoalBuyer),
+			storeutil.BoolInt(v.GoalConverted), int64(v.GoalBuyer),
 			p.id(pv.refs[0]), p.id(pv.refs[1]), p.id(pv.refs[2]), p.id(pv.refs[3]), v.LastActionID,
 			int64(r.Type), text(r.Name), text(r.Keyword), text(r.URL),
 			text(r.CampaignSource), text(r.CampaignMedium), text(r.CampaignContent), text(r.CampaignID),
 			text(c.BrowserName), text(c.BrowserVersion), text(c.BrowserEngine), text(c.OSName), text(c.OSVersion),
 			int64(c.DeviceType), text(c.DeviceBrand), text(c.DeviceModel), text(c.Resolution), int64(c.Plugins), text(c.Lang),
-			ipBytes(v.IP), text(l.CountryCode), text(l.RegionCode), text(l.RegionName), text(l.City),
-			nullFloat(l.Latitude, l.HasCoords), nullFloat(l.Longitude, l.HasCoords),
+			storeutil.IPBytes(v.IP), text(l.CountryCode), text(l.RegionCode), text(l.RegionName), text(l.City),
+			storeutil.NullFloat(l.Latitude, l.HasCoords), storeutil.NullFloat(l.Longitude, l.HasCoords),
 			text(l.TimeZone), pv.dims)
 	}
 	return w.stmts()
@@ -232,7 +233,7 @@ func (e *batchExec) actions() []stmt {
 		}
 		var evValue, searchCat, searchCount, price any
 		if ev := a.Event; ev != nil {
-			evValue = nullFloat(ev.Value, ev.HasValue)
+			evValue = storeutil.NullFloat(ev.Value, ev.HasValue)
 		}
 		if sr := a.Search; sr != nil {
 			searchCat, searchCount = text(sr.Category), int64(sr.Count)
@@ -309,7 +310,7 @@ func (e *batchExec) conversionInserts(list []*planConv, ignore bool) (convs, ite
 				c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(i), int64(c.SiteID), c.VisitorID[:], c.Time,
 				p.id(pi.sku), p.id(pi.name),
 				p.id(pi.cats[0]), p.id(pi.cats[1]), p.id(pi.cats[2]), p.id(pi.cats[3]), p.id(pi.cats[4]),
-				it.Price, int64(it.Quantity), boolInt(it.Deleted))
+				it.Price, int64(it.Quantity), storeutil.BoolInt(it.Deleted))
 		}
 	}
 	return w.stmts(), iw.stmts()

@@ -2,9 +2,7 @@ package mysqlstore
 
 import (
 	"database/sql"
-	"encoding/json"
 	"fmt"
-	"net/netip"
 	"time"
 	"unicode/utf8"
 
@@ -45,107 +43,20 @@ func timeOf(t time.Time) time.Time {
 	return t.UTC()
 }
 
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// ipBytes stores an address as 4 or 16 bytes (4in6 stays 16), NULL when
-// invalid (no IP stored).
-func ipBytes(ip netip.Addr) any {
-	if !ip.IsValid() {
-		return nil
-	}
-	b, _ := ip.MarshalBinary()
-	return b
-}
-
-func parseIP(b []byte) (netip.Addr, error) {
-	var ip netip.Addr
-	if len(b) == 0 {
-		return ip, nil
-	}
-	if err := ip.UnmarshalBinary(b); err != nil {
-		return ip, fmt.Errorf("location_ip: %w", err)
-	}
-	return ip, nil
-}
-
-func visitorID(b []byte) (v analytics.VisitorID) {
-	copy(v[:], b)
-	return v
-}
-
-type dimJSON struct {
-	ID    int    `json:"id"`
-	Value string `json:"v"`
-}
-
 // maxDimensionsLen is the size of the dimensions BLOB columns.
 const maxDimensionsLen = 65535
 
-// dimensionsJSON encodes custom dimensions as a JSON array, NULL when
-// there are none.
+// dimensionsJSON encodes custom dimensions (storeutil.EncodeDimensions)
+// for the dimensions BLOB columns, NULL when there are none.
 func dimensionsJSON(d []analytics.Dimension) (any, error) {
-	if len(d) == 0 {
-		return nil, nil
-	}
-	js := make([]dimJSON, len(d))
-	for i, x := range d {
-		js[i] = dimJSON{x.ID, x.Value}
-	}
-	b, err := json.Marshal(js)
-	if err != nil {
+	b, err := storeutil.EncodeDimensions(d)
+	if err != nil || b == nil {
 		return nil, err
 	}
 	if len(b) > maxDimensionsLen {
 		return nil, fmt.Errorf("%d bytes of JSON, more than %d", len(b), maxDimensionsLen)
 	}
 	return b, nil
-}
-
-func parseDimensions(b []byte) ([]analytics.Dimension, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var js []dimJSON
-	if err := json.Unmarshal(b, &js); err != nil {
-		return nil, fmt.Errorf("dimensions: %w", err)
-	}
-	d := make([]analytics.Dimension, len(js))
-	for i, x := range js {
-		d[i] = analytics.Dimension{ID: x.ID, Value: x.Value}
-	}
-	return d, nil
-}
-
-// listJSON encodes a string list of a site ('[]' when empty).
-func listJSON(l []string) string {
-	if len(l) == 0 {
-		return "[]"
-	}
-	b, _ := json.Marshal(l)
-	return string(b)
-}
-
-func parseList(s string) ([]string, error) {
-	var l []string
-	if err := json.Unmarshal([]byte(s), &l); err != nil {
-		return nil, err
-	}
-	if len(l) == 0 {
-		return nil, nil
-	}
-	return l, nil
-}
-
-func nullFloat(v float64, ok bool) any {
-	if !ok {
-		return nil
-	}
-	return v
 }
 
 // Byte limits of the VARBINARY text columns (SCHEMA.md). A longer value

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // visitSelect reads visits with the names of their entry and exit pages
@@ -67,7 +68,7 @@ func scanVisit(sc scanner, v *analytics.Visit) error {
 	if err != nil {
 		return err
 	}
-	v.VisitorID, v.ConfigID = visitorID(visitor), visitorID(config)
+	v.VisitorID, v.ConfigID = storeutil.VisitorID(visitor), storeutil.VisitorID(config)
 	v.FirstActionTime, v.LastActionTime = timeOf(first), timeOf(last)
 	r.Type = analytics.ReferrerType(refType)
 	c.DeviceType = analytics.DeviceType(devType)
@@ -75,10 +76,10 @@ func scanVisit(sc scanner, v *analytics.Visit) error {
 	if lat.Valid && lon.Valid {
 		l.Latitude, l.Longitude, l.HasCoords = lat.Float64, lon.Float64, true
 	}
-	if v.IP, err = parseIP(ip); err != nil {
+	if v.IP, err = storeutil.ParseIP(ip); err != nil {
 		return err
 	}
-	v.Dimensions, err = parseDimensions(dims)
+	v.Dimensions, err = storeutil.ParseDimensions(dims)
 	return err
 }
 
@@ -117,10 +118,10 @@ func scanAction(sc scanner, r *actionRow) error {
 		return err
 	}
 	copy(a.HitID[:], hit)
-	a.VisitorID = visitorID(visitor)
+	a.VisitorID = storeutil.VisitorID(visitor)
 	a.Time = timeOf(t)
 	a.Type = analytics.ActionType(typ)
-	a.Dimensions, err = parseDimensions(dims)
+	a.Dimensions, err = storeutil.ParseDimensions(dims)
 	return err
 }
 
@@ -180,7 +181,7 @@ func scanConversion(sc scanner, c *analytics.Conversion, url *uint32, items *int
 	if err != nil {
 		return err
 	}
-	c.VisitorID = visitorID(visitor)
+	c.VisitorID = storeutil.VisitorID(visitor)
 	c.Time = timeOf(t)
 	r.Type = analytics.ReferrerType(refType)
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // dbRow is one row of a table dump: its visit (0 when the table has no
@@ -240,7 +241,7 @@ func TestVisitorExportAndDelete(t *testing.T) {
 	if err := s.db.QueryRow("SELECT idvisitor FROM log_visit WHERE idsite = ? ORDER BY idvisit LIMIT 1", a).Scan(&raw); err != nil {
 		t.Fatal(err)
 	}
-	target := visitorID(raw)
+	target := storeutil.VisitorID(raw)
 	s.db.Exec("UPDATE log_visit SET user_id = 'alice' WHERE idvisitor = ?", target[:])
 	s.db.Exec("UPDATE log_visit SET user_id = 'alice' WHERE idsite = ? ORDER BY idvisit DESC LIMIT 2", b)
 	s.db.Exec("UPDATE log_visit SET idvisitor = ? WHERE idsite = ? ORDER BY idvisit LIMIT 1", target[:], b)

@@ -55,10 +55,10 @@ func newSiteSQL(schema int) siteSQL {
 func (q *siteSQL) args(s *analytics.Site, keepCreated bool) []any {
 	p := &s.Privacy
 	args := []any{
-		s.Name, listJSON(s.URLs), s.Timezone, s.Currency, boolInt(s.Ecommerce), boolInt(s.SiteSearch),
-		listJSON(s.SearchKeywordParams), listJSON(s.SearchCategoryParams),
-		listJSON(s.ExcludedIPs), listJSON(s.ExcludedParams), listJSON(s.ExcludedUserAgents), listJSON(s.ExcludedReferrers),
-		boolInt(s.ExcludeUnknownURLs), boolInt(s.KeepURLFragment),
+		s.Name, storeutil.ListJSON(s.URLs), s.Timezone, s.Currency, storeutil.BoolInt(s.Ecommerce), storeutil.BoolInt(s.SiteSearch),
+		storeutil.ListJSON(s.SearchKeywordParams), storeutil.ListJSON(s.SearchCategoryParams),
+		storeutil.ListJSON(s.ExcludedIPs), storeutil.ListJSON(s.ExcludedParams), storeutil.ListJSON(s.ExcludedUserAgents), storeutil.ListJSON(s.ExcludedReferrers),
+		storeutil.BoolInt(s.ExcludeUnknownURLs), storeutil.BoolInt(s.KeepURLFragment),
 		int64(p.IPv4MaskBytes), int64(p.IPv6MaskBits), int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
 		int64(p.HashUserID), int64(p.ScrubPII), int64(p.RetentionDays),
 	}
@@ -99,7 +99,7 @@ func (q *siteSQL) scan(sc scanner, s *analytics.Site) error {
 		src string
 	}{{&s.URLs, urls}, {&s.SearchKeywordParams, kw}, {&s.SearchCategoryParams, cat}, {&s.ExcludedIPs, ips},
 		{&s.ExcludedParams, params}, {&s.ExcludedUserAgents, uas}, {&s.ExcludedReferrers, refs}} {
-		if *l.dst, err = parseList(l.src); err != nil {
+		if *l.dst, err = storeutil.ParseList(l.src); err != nil {
 			return fmt.Errorf("site %d: %w", s.ID, err)
 		}
 	}
@@ -279,7 +279,7 @@ func (s *Store) CreateGoal(ctx context.Context, g *analytics.Goal) error {
 		return s.wrap(ctx, op, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO goal ("+goalColumns+") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-		int64(g.SiteID), int64(id), g.Name, g.Match, g.Pattern, g.PatternType, boolInt(g.CaseSensitive), boolInt(g.AllowMultiple), g.Revenue); err != nil {
+		int64(g.SiteID), int64(id), g.Name, g.Match, g.Pattern, g.PatternType, storeutil.BoolInt(g.CaseSensitive), storeutil.BoolInt(g.AllowMultiple), g.Revenue); err != nil {
 		return s.wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -300,8 +300,8 @@ func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, 
 	if err := s.enter(op); err != nil {
 		return nil, err
 	}
-	if !validDay(day) {
-		return nil, fmt.Errorf("mysqlstore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	if err := storeutil.CheckDay(day); err != nil {
+		return nil, fmt.Errorf("mysqlstore: %s: %w", op, err)
 	}
 	const get = "SELECT value FROM salt WHERE idsite = ? AND day = ?"
 	var salt []byte
@@ -332,8 +332,8 @@ func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) 
 	if err := s.enter(op); err != nil {
 		return 0, err
 	}
-	if !validDay(day) {
-		return 0, fmt.Errorf("mysqlstore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	if err := storeutil.CheckDay(day); err != nil {
+		return 0, fmt.Errorf("mysqlstore: %s: %w", op, err)
 	}
 	res, err := s.db.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
 	if err != nil {

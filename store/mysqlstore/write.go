@@ -513,7 +513,7 @@ func newPlan(b *analytics.LogBatch) (*plan, error) {
 		if d.SiteID <= 0 {
 			return nil, storeutil.Invalid("invalidated day %d: site id %d", i, d.SiteID)
 		}
-		if !validDay(d.Day) {
+		if !storeutil.ValidDay(d.Day) {
 			return nil, storeutil.Invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
 		}
 	}
@@ -745,10 +745,4 @@ func (p *plan) conversion(pc *planConv) error {
 		}
 	}
 	return nil
-}
-
-// validDay reports whether d is a "2006-01-02" date.
-func validDay(d string) bool {
-	t, err := time.Parse(time.DateOnly, d)
-	return err == nil && t.Format(time.DateOnly) == d
 }

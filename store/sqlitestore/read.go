@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 type scanner interface{ Scan(dest ...any) error }
@@ -22,7 +23,7 @@ func scanVisit(sc scanner, v *analytics.Visit) error {
 		refType, devType    int64
 		plugins             int64
 		lat, lon            sql.NullFloat64
-		dims                sql.NullString
+		dims                []byte
 	)
 	r, c, l := &v.Referrer, &v.Client, &v.Location
 	err := sc.Scan(
@@ -40,7 +41,7 @@ func scanVisit(sc scanner, v *analytics.Visit) error {
 	if err != nil {
 		return err
 	}
-	v.VisitorID, v.ConfigID = visitorID(visitor), visitorID(config)
+	v.VisitorID, v.ConfigID = storeutil.VisitorID(visitor), storeutil.VisitorID(config)
 	v.Profilable, v.GoalConverted = profilable != 0, converted != 0
 	v.FirstActionTime, v.LastActionTime = fromMillis(first), fromMillis(last)
 	r.Type = analytics.ReferrerType(refType)
@@ -49,10 +50,10 @@ func scanVisit(sc scanner, v *analytics.Visit) error {
 	if lat.Valid && lon.Valid {
 		l.Latitude, l.Longitude, l.HasCoords = lat.Float64, lon.Float64, true
 	}
-	if v.IP, err = parseIP(ip); err != nil {
+	if v.IP, err = storeutil.ParseIP(ip); err != nil {
 		return err
 	}
-	v.Dimensions, err = parseDimensions(dims)
+	v.Dimensions, err = storeutil.ParseDimensions(dims)
 	return err
 }
 
@@ -70,7 +71,7 @@ func scanAction(sc scanner, a *analytics.Action) error {
 		cats                           [MaxCategories]sql.NullString
 		price                          sql.NullFloat64
 		tNet, tSrv, tTr, tDP, tDC, tOL sql.NullInt64
-		dims                           sql.NullString
+		dims                           []byte
 	)
 	err := sc.Scan(
 		&a.ID, &hit, &a.VisitID, &a.SiteID, &visitor, &t, &typ,
@@ -84,7 +85,7 @@ func scanAction(sc scanner, a *analytics.Action) error {
 		return err
 	}
 	copy(a.HitID[:], hit)
-	a.VisitorID = visitorID(visitor)
+	a.VisitorID = storeutil.VisitorID(visitor)
 	a.Time = fromMillis(t)
 	a.Type = analytics.ActionType(typ)
 	if parts&partEvent != 0 {
@@ -106,7 +107,7 @@ func scanAction(sc scanner, a *analytics.Action) error {
 			DOMProcessing: int32(tDP.Int64), DOMCompletion: int32(tDC.Int64), OnLoad: int32(tOL.Int64),
 		}
 	}
-	a.Dimensions, err = parseDimensions(dims)
+	a.Dimensions, err = storeutil.ParseDimensions(dims)
 	return err
 }
 
@@ -125,7 +126,7 @@ func scanConversion(sc scanner, id *int64, items *int, c *analytics.Conversion) 
 	if err != nil {
 		return err
 	}
-	c.VisitorID = visitorID(visitor)
+	c.VisitorID = storeutil.VisitorID(visitor)
 	c.Time = fromMillis(t)
 	r.Type = analytics.ReferrerType(refType)
 	return nil

@@ -9,15 +9,16 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 func siteArgs(s *analytics.Site) []any {
 	p := &s.Privacy
 	return []any{
-		s.Name, listJSON(s.URLs), s.Timezone, s.Currency, boolInt(s.Ecommerce), boolInt(s.SiteSearch),
-		listJSON(s.SearchKeywordParams), listJSON(s.SearchCategoryParams),
-		listJSON(s.ExcludedIPs), listJSON(s.ExcludedParams), listJSON(s.ExcludedUserAgents), listJSON(s.ExcludedReferrers),
-		boolInt(s.ExcludeUnknownURLs), boolInt(s.KeepURLFragment),
+		s.Name, storeutil.ListJSON(s.URLs), s.Timezone, s.Currency, storeutil.BoolInt(s.Ecommerce), storeutil.BoolInt(s.SiteSearch),
+		storeutil.ListJSON(s.SearchKeywordParams), storeutil.ListJSON(s.SearchCategoryParams),
+		storeutil.ListJSON(s.ExcludedIPs), storeutil.ListJSON(s.ExcludedParams), storeutil.ListJSON(s.ExcludedUserAgents), storeutil.ListJSON(s.ExcludedReferrers),
+		storeutil.BoolInt(s.ExcludeUnknownURLs), storeutil.BoolInt(s.KeepURLFragment),
 		p.IPv4MaskBytes, p.IPv6MaskBits, int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
 		int64(p.HashUserID), int64(p.ScrubPII), p.RetentionDays, int64(p.Consent), millis(s.Created),
 	}
@@ -48,7 +49,7 @@ func scanSite(sc scanner, s *analytics.Site) error {
 		src string
 	}{{&s.URLs, urls}, {&s.SearchKeywordParams, kw}, {&s.SearchCategoryParams, cat}, {&s.ExcludedIPs, ips},
 		{&s.ExcludedParams, params}, {&s.ExcludedUserAgents, uas}, {&s.ExcludedReferrers, refs}} {
-		if *l.dst, err = parseList(l.src); err != nil {
+		if *l.dst, err = storeutil.ParseList(l.src); err != nil {
 			return fmt.Errorf("site %d: %w", s.ID, err)
 		}
 	}
@@ -213,7 +214,7 @@ func (s *Store) CreateGoal(ctx context.Context, g *analytics.Goal) error {
 	}
 	var id int
 	if err := tx.QueryRowContext(ctx, s.sql.goalInsert, g.SiteID, g.Name, g.Match, g.Pattern, g.PatternType,
-		boolInt(g.CaseSensitive), boolInt(g.AllowMultiple), g.Revenue, g.SiteID).Scan(&id); err != nil {
+		storeutil.BoolInt(g.CaseSensitive), storeutil.BoolInt(g.AllowMultiple), g.Revenue, g.SiteID).Scan(&id); err != nil {
 		return s.wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -233,8 +234,8 @@ func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, 
 	if err := s.enter(op); err != nil {
 		return nil, err
 	}
-	if !validDay(day) {
-		return nil, fmt.Errorf("sqlitestore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	if err := storeutil.CheckDay(day); err != nil {
+		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	var salt []byte
 	err := s.r.saltGet.QueryRowContext(ctx, siteID, day).Scan(&salt)
@@ -262,8 +263,8 @@ func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) 
 	if err := s.enter(op); err != nil {
 		return 0, err
 	}
-	if !validDay(day) {
-		return 0, fmt.Errorf("sqlitestore: %s: day is not YYYY-MM-DD: %w", op, analytics.ErrInvalid)
+	if err := storeutil.CheckDay(day); err != nil {
+		return 0, fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	res, err := s.wdb.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
 	if err != nil {

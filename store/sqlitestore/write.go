@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/footfall/analytics"
 	"github.com/footfall/analytics/store/internal/storeutil"
@@ -231,7 +230,7 @@ func (w *batchWriter) collect(b *analytics.LogBatch) error {
 		if d.SiteID <= 0 {
 			return storeutil.Invalid("invalidated day %d: site id %d", i, d.SiteID)
 		}
-		if !validDay(d.Day) {
+		if !storeutil.ValidDay(d.Day) {
 			return storeutil.Invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
 		}
 	}
@@ -469,18 +468,18 @@ func (w *batchWriter) visit(st *sql.Stmt, v *analytics.Visit) error {
 	// Arguments are the driver's own types (int64, float64, string,
 	// []byte, nil): anything else costs a conversion by reflection.
 	w.args = append(w.args[:0],
-		v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], v.UserID, boolInt(v.Profilable),
+		v.ID, int64(v.SiteID), v.VisitorID[:], v.ConfigID[:], v.UserID, storeutil.BoolInt(v.Profilable),
 		millis(v.FirstActionTime), millis(v.LastActionTime), int64(v.TotalTime), int64(v.LocalTime),
 		int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
 		int64(v.VisitCount), int64(v.Returning), v.SecondsSinceFirst, v.SecondsSinceLast, v.SecondsSinceOrder,
-		boolInt(v.GoalConverted), int64(v.GoalBuyer),
+		storeutil.BoolInt(v.GoalConverted), int64(v.GoalBuyer),
 		w.id(dictURL, v.EntryURL), w.id(dictTitle, v.EntryTitle), w.id(dictURL, v.ExitURL), w.id(dictTitle, v.ExitTitle),
 		v.LastActionID,
 		int64(r.Type), r.Name, r.Keyword, r.URL, r.CampaignSource, r.CampaignMedium, r.CampaignContent, r.CampaignID,
 		c.BrowserName, c.BrowserVersion, c.BrowserEngine, c.OSName, c.OSVersion, int64(c.DeviceType),
 		c.DeviceBrand, c.DeviceModel, c.Resolution, int64(c.Plugins), c.Lang,
-		ipBytes(v.IP), l.CountryCode, l.RegionCode, l.RegionName, l.City,
-		nullFloat(l.Latitude, l.HasCoords), nullFloat(l.Longitude, l.HasCoords),
+		storeutil.IPBytes(v.IP), l.CountryCode, l.RegionCode, l.RegionName, l.City,
+		storeutil.NullFloat(l.Latitude, l.HasCoords), storeutil.NullFloat(l.Longitude, l.HasCoords),
 		l.TimeZone, dims)
 	_, err = st.ExecContext(w.sctx, w.args...)
 	return err
@@ -529,7 +528,7 @@ func (w *batchWriter) action(a *analytics.Action) error {
 		a.PageViewID, int64(a.Position), int64(a.TimeSpentRef), parts, dims)
 	if e := a.Event; e != nil {
 		args = append(args, w.id(dictEventCategory, e.Category), w.id(dictEventAction, e.Action), w.id(dictEventName, e.Name),
-			nullFloat(e.Value, e.HasValue))
+			storeutil.NullFloat(e.Value, e.HasValue))
 	}
 	if sr := a.Search; sr != nil {
 		args = append(args, w.id(dictSearch, sr.Keyword), sr.Category, int64(sr.Count))
@@ -605,15 +604,9 @@ func (w *batchWriter) conversion(cs *convStmts, c *analytics.Conversion) error {
 		if _, err := cs.item.ExecContext(ctx,
 			id, int64(i), int64(c.SiteID), c.VisitorID[:], c.VisitID, millis(c.Time), int64(c.GoalID), c.OrderID,
 			w.id(dictSKU, it.SKU), w.id(dictProductName, it.Name),
-			cats[0], cats[1], cats[2], cats[3], cats[4], it.Price, int64(it.Quantity), boolInt(it.Deleted)); err != nil {
+			cats[0], cats[1], cats[2], cats[3], cats[4], it.Price, int64(it.Quantity), storeutil.BoolInt(it.Deleted)); err != nil {
 			return fmt.Errorf("item %d: %w", i, err)
 		}
 	}
 	return nil
-}
-
-// validDay reports whether d is a "2006-01-02" date.
-func validDay(d string) bool {
-	t, err := time.Parse(time.DateOnly, d)
-	return err == nil && t.Format(time.DateOnly) == d
 }

@@ -3,7 +3,10 @@
 //
 //   - Guard: a store's closed state (Enter, Close) and the wrapping of
 //     driver errors into the analytics sentinels (Wrap), with a hook for
-//     the driver's own error codes; Invalid for ErrInvalid errors.
+//     the driver's own error codes; Invalid for ErrInvalid errors;
+//   - the codecs of columns both schemas share: site lists and custom
+//     dimensions as JSON (ListJSON, EncodeDimensions), addresses (IPBytes),
+//     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay).
 //
 // What depends on the SQL dialect — statements, column types, locking,
 // migration application — stays in each driver. Errors returned here carry
