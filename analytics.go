@@ -156,7 +156,7 @@ type ConsentMode uint8
 const (
 	ConsentDefault  ConsentMode = iota // use the instance default
 	ConsentNone                        // no consent needed
-	ConsentCookies                     // requireCookieConsent: a hit without consent=1 is cookieless (_id, cid ignored)
+	ConsentCookies                     // requireCookieConsent: a hit without consent=1 is cookieless (_id, cid and uid ignored)
 	ConsentTracking                    // requireConsent: a hit without consent=1 is dropped
 )
 

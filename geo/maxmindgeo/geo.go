@@ -222,7 +222,7 @@ func (db *database) lookup(ip netip.Addr) (analytics.Location, error) {
 	}
 	res := db.r.Lookup(ip)
 	if err := res.Err(); err != nil {
-		return analytics.Location{}, fmt.Errorf("maxmindgeo: lookup %s: %w: %w", ip, err, analytics.ErrInvalid)
+		return analytics.Location{}, fmt.Errorf("maxmindgeo: lookup: %w: %w", err, analytics.ErrInvalid)
 	}
 	if !res.Found() {
 		return analytics.Location{}, nil
@@ -242,7 +242,7 @@ func (db *database) lookup(ip netip.Addr) (analytics.Location, error) {
 	}
 	e := &cached{off: off, rec: record{layout: db.layout, lang: db.lang}}
 	if err := res.Decode(&e.rec); err != nil {
-		return analytics.Location{}, fmt.Errorf("maxmindgeo: lookup %s: %w: %w", ip, err, analytics.ErrInvalid)
+		return analytics.Location{}, fmt.Errorf("maxmindgeo: lookup: %w: %w", err, analytics.ErrInvalid)
 	}
 	if set != nil {
 		// An empty way first; when both are taken, a random victim, so no

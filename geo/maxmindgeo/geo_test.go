@@ -618,3 +618,20 @@ func TestRecordCache(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLookupErrorHasNoAddress: an error names no client address, so that a
+// caller logging it cannot leak the full IP the worker keeps in memory.
+func TestLookupErrorHasNoAddress(t *testing.T) {
+	g, err := Open("testdata/GeoIP2-City-Test-Broken-Double-Format.mmdb", Options{SkipVerify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	_, err = g.Lookup(netip.MustParseAddr("81.2.69.142"))
+	if err == nil {
+		t.Fatal("want an error for a broken record")
+	}
+	if strings.Contains(err.Error(), "81.2") {
+		t.Fatalf("error names the address: %v", err)
+	}
+}
