@@ -5,6 +5,7 @@
 //	footfall migrate                   applies schema migrations, then exits
 //	footfall site add|list|show|update manages tracked sites
 //	footfall live --site 1             the visits log (Matomo's Live.getLastVisitsDetails)
+//	footfall queue stats|dlq …         shard depth, owners, leases; dead letters (list, replay, delete)
 //	footfall retention run             deletes raw logs past their retention, expired salts
 //	footfall gdpr export|delete        one visitor's data (--visitor ID | --user-id UID)
 //	footfall version
