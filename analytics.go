@@ -930,6 +930,16 @@ type VisitFinder interface {
 	LastVisit(ctx context.Context, m VisitorMatch) (Visit, error)
 }
 
+// BatchVisitFinder is an optional capability of a VisitFinder: LastVisit
+// for many visitors in one round trip. The worker looks up every visitor of
+// a delivery that it has not cached at once, instead of one query each.
+type BatchVisitFinder interface {
+	// LastVisits returns, for each match that has a visit, its most recent
+	// visit, as LastVisit would; matches without one are absent. Every
+	// match must be valid (exactly one id set), else ErrInvalid.
+	LastVisits(ctx context.Context, ms []VisitorMatch) (map[VisitorMatch]Visit, error)
+}
+
 // VisitQuery selects visits of one site.
 type VisitQuery struct {
 	SiteID int

@@ -71,7 +71,9 @@ func (b *sessBatch) empty() bool {
 // checkpoint (when the batch was written).
 func (b *sessBatch) install() {
 	for k, st := range b.overlay {
-		b.sh.put(k, st)
+		if st != nil { // nil: prefetched "no visit" for a visitor whose hits opened none (pings)
+			b.sh.put(k, st)
+		}
 	}
 	if b.written {
 		b.sh.setCheckpoint(b.lb.To)
@@ -86,12 +88,29 @@ func (b *sessBatch) addInfo(info *BatchInfo) {
 	info.Conversions += len(b.lb.Conversions)
 }
 
-// build enriches and sessionizes hits into b.lb.
+// build enriches and sessionizes hits into b.lb: first every hit is
+// enriched (that needs no visit state), then the visitors that are neither
+// in this batch nor in the shard cache are looked up in one store round
+// trip when the store can (analytics.BatchVisitFinder), then the hits are
+// sessionized in order.
 func (b *sessBatch) build(ctx context.Context, hits []analytics.Hit) error {
-	var ph procHit
+	phs := make([]procHit, len(hits))
+	keep := make([]bool, len(hits))
 	for i := range hits {
-		if err := b.apply(ctx, &hits[i], &ph); err != nil {
+		k, err := b.enrichOne(ctx, &hits[i], &phs[i])
+		if err != nil {
 			return err
+		}
+		keep[i] = k
+	}
+	if err := b.prefetch(ctx, phs, keep); err != nil {
+		return &procReadError{err}
+	}
+	for i := range hits {
+		if keep[i] {
+			if err := b.sessionizeOne(ctx, &phs[i]); err != nil {
+				return err
+			}
 		}
 	}
 	b.lb.Visits = make([]analytics.Visit, 0, len(b.touched))
@@ -119,17 +138,19 @@ func (b *sessBatch) build(ctx context.Context, hits []analytics.Hit) error {
 	return nil
 }
 
-// apply processes one hit; a panic on strange input becomes an error of
-// that hit (so isolation can skip it) instead of killing the worker.
-func (b *sessBatch) apply(ctx context.Context, h *analytics.Hit, ph *procHit) (err error) {
+// enrichOne enriches one hit and reports whether it is to be sessionized
+// (false: excluded, counted and logged here). A panic on strange input
+// becomes an error of that hit (so isolation can skip it) instead of
+// killing the worker.
+func (b *sessBatch) enrichOne(ctx context.Context, h *analytics.Hit, ph *procHit) (keep bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("ingest: processor: hit %s: panic: %v: %w", h.ID, r, analytics.ErrInvalid)
+			keep, err = false, fmt.Errorf("ingest: processor: hit %s: panic: %v: %w", h.ID, r, analytics.ErrInvalid)
 		}
 	}()
 	reason, err := b.p.enrich(ctx, h, ph)
 	if err != nil {
-		return &procReadError{err}
+		return false, &procReadError{err}
 	}
 	if reason != "" {
 		b.excluded++
@@ -140,10 +161,63 @@ func (b *sessBatch) apply(ctx context.Context, h *analytics.Hit, ph *procHit) (e
 		} else {
 			b.p.log.Trace("hit excluded", "reason", reason, "site", h.SiteID, "hit", h.ID.String())
 		}
-		return nil
+		return false, nil
 	}
+	return true, nil
+}
+
+// sessionizeOne sessionizes one enriched hit; a panic is the hit's error,
+// as in enrichOne.
+func (b *sessBatch) sessionizeOne(ctx context.Context, ph *procHit) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("ingest: processor: hit %s: panic: %v: %w", ph.hit.ID, r, analytics.ErrInvalid)
+		}
+	}()
 	if err := b.sessionize(ctx, ph); err != nil {
 		return &procReadError{err}
+	}
+	return nil
+}
+
+// prefetch looks up, in one round trip, the last visits of the visitors of
+// phs that are neither in this batch nor in the shard cache, when the store
+// is an analytics.BatchVisitFinder. A visitor without a visit is recorded
+// as such (a nil state), so lookup does not ask again.
+func (b *sessBatch) prefetch(ctx context.Context, phs []procHit, keep []bool) error {
+	finder, ok := b.p.o.Store.(analytics.BatchVisitFinder)
+	if !ok {
+		return nil
+	}
+	var ms []analytics.VisitorMatch
+	seen := make(map[analytics.VisitorMatch]bool)
+	for i := range phs {
+		ph := &phs[i]
+		if !keep[i] || ph.noTrack || seen[ph.match] {
+			continue
+		}
+		seen[ph.match] = true
+		if _, ok := b.overlay[ph.match]; ok {
+			continue
+		}
+		if b.sh.get(ph.match) != nil {
+			continue
+		}
+		ms = append(ms, ph.match)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	found, err := finder.LastVisits(ctx, ms)
+	if err != nil {
+		return fmt.Errorf("ingest: processor: last visits: %w", err)
+	}
+	for _, m := range ms {
+		if v, ok := found[m]; ok {
+			b.overlay[m] = &sessState{v: v}
+		} else {
+			b.overlay[m] = nil
+		}
 	}
 	return nil
 }
