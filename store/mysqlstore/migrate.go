@@ -10,13 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 //go:embed migrations/*.sql
@@ -37,39 +35,17 @@ func loadMigrations() ([]migration, error) {
 }
 
 func parseMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+	files, err := storeutil.ParseMigrations(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("mysqlstore: migrations: %w", err)
+		return nil, fmt.Errorf("mysqlstore: %w", err)
 	}
-	var migs []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("mysqlstore: migration %q: name must be NNNN_what.sql", name)
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, name))
+	migs := make([]migration, len(files))
+	for i, f := range files {
+		stmts, err := splitStatements(f.SQL)
 		if err != nil {
-			return nil, fmt.Errorf("mysqlstore: migration %q: %w", name, err)
+			return nil, fmt.Errorf("mysqlstore: migration %q: %w", f.Name, err)
 		}
-		stmts, err := splitStatements(string(b))
-		if err != nil {
-			return nil, fmt.Errorf("mysqlstore: migration %q: %w", name, err)
-		}
-		migs = append(migs, migration{version: v, name: name, statements: stmts})
-	}
-	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
-	for i, m := range migs {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("mysqlstore: migration %q: version %d, want %d (versions start at 1 without gaps)", m.name, m.version, i+1)
-		}
-	}
-	if len(migs) == 0 {
-		return nil, fmt.Errorf("mysqlstore: no migrations in %s", dir)
+		migs[i] = migration{version: f.Version, name: f.Name, statements: stmts}
 	}
 	return migs, nil
 }

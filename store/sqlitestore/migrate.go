@@ -4,59 +4,23 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"github.com/footfall/analytics/store/internal/storeutil"
 	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 )
 
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one numbered schema change, migrations/NNNN_name.sql.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
 // loadMigrations reads the embedded migrations in version order. Versions
 // start at 1 and have no gaps.
-func loadMigrations() ([]migration, error) {
+func loadMigrations() ([]storeutil.Migration, error) {
 	return parseMigrations(migrationFS, "migrations")
 }
 
-func parseMigrations(fsys fs.FS, dir string) ([]migration, error) {
-	entries, err := fs.ReadDir(fsys, dir)
+func parseMigrations(fsys fs.FS, dir string) ([]storeutil.Migration, error) {
+	migs, err := storeutil.ParseMigrations(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: migrations: %w", err)
-	}
-	var migs []migration
-	for _, e := range entries {
-		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") {
-			continue
-		}
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("sqlitestore: migration %q: name must be NNNN_what.sql", name)
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, name))
-		if err != nil {
-			return nil, fmt.Errorf("sqlitestore: migration %q: %w", name, err)
-		}
-		migs = append(migs, migration{version: v, name: name, sql: string(b)})
-	}
-	sort.Slice(migs, func(i, j int) bool { return migs[i].version < migs[j].version })
-	for i, m := range migs {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlitestore: migration %q: version %d, want %d (versions start at 1 without gaps)", m.name, m.version, i+1)
-		}
-	}
-	if len(migs) == 0 {
-		return nil, fmt.Errorf("sqlitestore: no migrations in %s", dir)
+		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
 	return migs, nil
 }
@@ -88,8 +52,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, m migration, known int) error {
-	op := "migrate " + m.name
+func (s *Store) applyMigration(ctx context.Context, m storeutil.Migration, known int) error {
+	op := "migrate " + m.Name
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
 		return s.wrap(ctx, op, err)
@@ -102,23 +66,23 @@ func (s *Store) applyMigration(ctx context.Context, m migration, known int) erro
 	if applied > known {
 		return fmt.Errorf("sqlitestore: migrate: schema version %d is newer than %d, the newest this build knows: upgrade footfall: %w", applied, known, ErrSchema)
 	}
-	if applied >= m.version {
+	if applied >= m.Version {
 		return nil
 	}
-	if applied != m.version-1 {
-		return fmt.Errorf("sqlitestore: %s: schema version is %d, want %d: %w", op, applied, m.version-1, ErrSchema)
+	if applied != m.Version-1 {
+		return fmt.Errorf("sqlitestore: %s: schema version is %d, want %d: %w", op, applied, m.Version-1, ErrSchema)
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return s.wrap(ctx, op, err)
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		m.version, m.name, s.now().UnixMilli()); err != nil {
+		m.Version, m.Name, s.now().UnixMilli()); err != nil {
 		return s.wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	s.log.Info("applied schema migration", "version", m.version, "name", m.name)
+	s.log.Info("applied schema migration", "version", m.Version, "name", m.Name)
 	return nil
 }
 

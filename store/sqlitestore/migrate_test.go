@@ -12,19 +12,20 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 func tempPath(t *testing.T) string { return filepath.Join(t.TempDir(), "footfall.db") }
 
 // withExtra returns the embedded migrations plus a test-only next one.
-func withExtra(t *testing.T) []migration {
+func withExtra(t *testing.T) []storeutil.Migration {
 	t.Helper()
 	migs, err := loadMigrations()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(migs, migration{version: len(migs) + 1, name: "9999_test.sql",
-		sql: "CREATE TABLE test_extra (x INTEGER) STRICT; INSERT INTO test_extra VALUES (42);"})
+	return append(migs, storeutil.Migration{Version: len(migs) + 1, Name: "9999_test.sql",
+		SQL: "CREATE TABLE test_extra (x INTEGER) STRICT; INSERT INTO test_extra VALUES (42);"})
 }
 
 func TestMigrateFreshToLatest(t *testing.T) {
@@ -135,7 +136,7 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 	}
 	s.Close()
 	migs := withExtra(t)
-	migs[len(migs)-1].sql = "CREATE TABLE half_done (x INTEGER); SELECT no_such_function();"
+	migs[len(migs)-1].SQL = "CREATE TABLE half_done (x INTEGER); SELECT no_such_function();"
 	if _, err := open(ctx, Options{Path: path, Migrate: true}, migs); err == nil {
 		t.Fatal("a failing migration succeeded")
 	}
@@ -204,7 +205,7 @@ func TestParseMigrations(t *testing.T) {
 			}
 			var got []int
 			for _, m := range migs {
-				got = append(got, m.version)
+				got = append(got, m.Version)
 			}
 			if len(got) != len(tc.want) || got[0] != tc.want[0] || got[len(got)-1] != tc.want[len(tc.want)-1] {
 				t.Errorf("versions %v, want %v", got, tc.want)

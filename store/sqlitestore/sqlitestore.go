@@ -128,7 +128,7 @@ type Store struct {
 	wdb *sql.DB // one connection, BEGIN IMMEDIATE
 	rdb *sql.DB // read pool, query_only
 
-	migrations []migration
+	migrations []storeutil.Migration
 	dict       *dictCache
 	sql        statements
 	w          writeStmts
@@ -156,7 +156,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 }
 
 // open is Open with a given migration list (tests add migrations).
-func open(ctx context.Context, opts Options, migs []migration) (*Store, error) {
+func open(ctx context.Context, opts Options, migs []storeutil.Migration) (*Store, error) {
 	opts.setDefaults()
 	if err := opts.Validate(); err != nil {
 		return nil, err

@@ -6,7 +6,9 @@
 //     the driver's own error codes; Invalid for ErrInvalid errors;
 //   - the codecs of columns both schemas share: site lists and custom
 //     dimensions as JSON (ListJSON, EncodeDimensions), addresses (IPBytes),
-//     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay).
+//     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay);
+//   - the discovery of numbered migration files (ParseMigrations); how a
+//     migration is applied stays with each driver.
 //
 // What depends on the SQL dialect — statements, column types, locking,
 // migration application — stays in each driver. Errors returned here carry
