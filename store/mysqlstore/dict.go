@@ -5,165 +5,54 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"fmt"
+	"github.com/footfall/analytics/store/internal/storeutil"
 	"strings"
 	"sync"
 )
 
-// Dictionary types of log_action, as Matomo numbers them.
-const (
-	dictURL                uint8 = 1
-	dictOutlink            uint8 = 2
-	dictDownload           uint8 = 3
-	dictTitle              uint8 = 4
-	dictSKU                uint8 = 5
-	dictProductName        uint8 = 6
-	dictCategory           uint8 = 7
-	dictSearch             uint8 = 8
-	dictEventCategory      uint8 = 10
-	dictEventAction        uint8 = 11
-	dictEventName          uint8 = 12
-	dictContentName        uint8 = 13
-	dictContentPiece       uint8 = 14
-	dictContentTarget      uint8 = 15
-	dictContentInteraction uint8 = 16
-)
-
-type dictKey struct {
-	typ  uint8
-	name string
-}
-
-// hash is log_action.hash: the first 16 bytes of SHA-256 over the type
+// nameHash is log_action.hash: the first 16 bytes of SHA-256 over the type
 // byte and the name.
-func (k dictKey) hash() [16]byte {
+func nameHash(k storeutil.DictKey) [16]byte {
 	h := sha256.New()
-	h.Write([]byte{k.typ})
-	h.Write([]byte(k.name))
+	h.Write([]byte{k.Type})
+	h.Write([]byte(k.Name))
 	var sum [32]byte
 	var out [16]byte
 	copy(out[:], h.Sum(sum[:0]))
 	return out
 }
 
-// nameCache maps dictionary names to log_action ids. Every id in it was
-// committed and not pending deletion when it was read, under the
-// dictionary epoch the cache carries: when DeleteUnusedNames bumps the
-// epoch, the first batch that notices empties the cache (see SCHEMA.md).
-//
-// It is bounded by two generations: lookups fill the current map; when it
-// is full it becomes the old one and the previous old one is dropped; a
-// hit in the old map is promoted. This keeps the recently used names, at
-// most max entries, with no per-entry bookkeeping.
-type nameCache struct {
-	mu       sync.Mutex
-	epoch    uint64
-	half     int
-	cur, old map[dictKey]uint32
-}
-
-func newNameCache(size int) *nameCache {
-	return &nameCache{half: max(size/2, 1), cur: make(map[dictKey]uint32)}
-}
-
-// lookup fills ids[i] for the keys it holds and returns the epoch and the
-// indexes of the keys it lacks.
-func (c *nameCache) lookup(keys []dictKey, ids []uint32) (epoch uint64, missing []int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, k := range keys {
-		if id, ok := c.cur[k]; ok {
-			ids[i] = id
-			continue
-		}
-		if id, ok := c.old[k]; ok {
-			c.putLocked(k, id)
-			ids[i] = id
-			continue
-		}
-		missing = append(missing, i)
-	}
-	return c.epoch, missing
-}
-
-// put adds ids read under epoch, unless the epoch has moved on since.
-func (c *nameCache) put(epoch uint64, keys []dictKey, ids []uint32, which []int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch != c.epoch {
-		return
-	}
-	for _, i := range which {
-		c.putLocked(keys[i], ids[i])
-	}
-}
-
-func (c *nameCache) putLocked(k dictKey, id uint32) {
-	if len(c.cur) >= c.half {
-		c.old = c.cur
-		c.cur = make(map[dictKey]uint32, c.half)
-	}
-	c.cur[dictKey{k.typ, strings.Clone(k.name)}] = id
-}
-
-// reset empties the cache when epoch is newer than its own.
-func (c *nameCache) reset(epoch uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if epoch > c.epoch {
-		c.epoch = epoch
-		c.cur, c.old = make(map[dictKey]uint32), nil
-	}
-}
-
-func (c *nameCache) currentEpoch() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.epoch
-}
-
-func (c *nameCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.cur) + len(c.old)
+// newNameCache returns the cache of dictionary names to log_action ids.
+// Every id in it was committed and not pending deletion when it was
+// read, under the dictionary epoch the cache carries: when
+// DeleteUnusedNames bumps the epoch, the first batch that notices empties
+// the cache (see SCHEMA.md). Writers may report an epoch they read before
+// another writer moved the cache on, so it only moves forward.
+func newNameCache(size int) *storeutil.NameCache[uint32] {
+	return storeutil.NewNameCache[uint32](size, true)
 }
 
 // idCache maps log_action ids to names for reads. An id never changes its
 // name (ids are not reused), so entries never go stale.
 type idCache struct {
-	mu       sync.Mutex
-	half     int
-	cur, old map[uint32]string
+	mu   sync.Mutex
+	gens *storeutil.Generations[uint32, string]
 }
 
 func newIDCache(size int) *idCache {
-	return &idCache{half: max(size/2, 1), cur: make(map[uint32]string)}
+	return &idCache{gens: storeutil.NewGenerations[uint32, string](size, nil)}
 }
 
 func (c *idCache) get(id uint32) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if n, ok := c.cur[id]; ok {
-		return n, true
-	}
-	if n, ok := c.old[id]; ok {
-		c.putLocked(id, n)
-		return n, true
-	}
-	return "", false
+	return c.gens.Get(id)
 }
 
 func (c *idCache) put(id uint32, name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.putLocked(id, name)
-}
-
-func (c *idCache) putLocked(id uint32, name string) {
-	if len(c.cur) >= c.half {
-		c.old = c.cur
-		c.cur = make(map[uint32]string, c.half)
-	}
-	c.cur[id] = name
+	c.gens.Put(id, name)
 }
 
 // Statement size bounds of dictionary work.
@@ -180,14 +69,14 @@ const (
 // It costs one round trip when names are missing from the cache, two when
 // some are new (INSERT IGNORE and SELECT go in one multi-statement).
 // It returns the dictionary epoch the ids are valid under.
-func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) (uint64, error) {
-	epoch, missing := s.names.lookup(keys, ids)
+func (s *Store) resolveNames(ctx context.Context, keys []storeutil.DictKey, ids []uint32) (uint64, error) {
+	epoch, missing := s.names.Lookup(keys, ids)
 	if len(missing) == 0 {
 		return epoch, nil
 	}
 	hashes := make([][16]byte, len(keys))
 	for _, i := range missing {
-		hashes[i] = keys[i].hash()
+		hashes[i] = nameHash(keys[i])
 	}
 	todo := missing
 	// With a warm cache the names it lacks are mostly new: insert at once
@@ -228,7 +117,7 @@ func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) 
 		}
 		todo, insert = next, true
 	}
-	s.names.put(epoch, keys, ids, resolved)
+	s.names.Put(epoch, keys, ids, resolved)
 	return epoch, nil
 }
 
@@ -236,7 +125,7 @@ func (s *Store) resolveNames(ctx context.Context, keys []dictKey, ids []uint32) 
 // (INSERT IGNORE, in the same multi-statement) when insert is set. It sets
 // ids for those found and reports which were found, and which of those
 // are pending deletion.
-func (s *Store) queryNames(ctx context.Context, keys []dictKey, todo []int, hashes [][16]byte, ids []uint32, insert bool) (found map[int]bool, revive []int, err error) {
+func (s *Store) queryNames(ctx context.Context, keys []storeutil.DictKey, todo []int, hashes [][16]byte, ids []uint32, insert bool) (found map[int]bool, revive []int, err error) {
 	byHash := make(map[[16]byte]int, len(todo))
 	for _, i := range todo {
 		byHash[hashes[i]] = i
@@ -247,7 +136,7 @@ func (s *Store) queryNames(ctx context.Context, keys []dictKey, todo []int, hash
 		var args []any
 		end, size := start, 0
 		for end < len(todo) && end-start < dictSelectChunk && size < dictInsertBytes {
-			size += len(keys[todo[end]].name) + 64
+			size += len(keys[todo[end]].Name) + 64
 			end++
 		}
 		part := todo[start:end]
@@ -259,7 +148,7 @@ func (s *Store) queryNames(ctx context.Context, keys []dictKey, todo []int, hash
 					q.WriteByte(',')
 				}
 				q.WriteString("(?,?,?)")
-				args = append(args, hashes[i][:], int64(keys[i].typ), text(keys[i].name))
+				args = append(args, hashes[i][:], int64(keys[i].Type), text(keys[i].Name))
 			}
 			q.WriteString(";\n")
 		}

@@ -205,8 +205,8 @@ type Store struct {
 
 	shards sync.Map // shard → true: its checkpoint row exists
 
-	names *nameCache // (type, name) → id, tagged with the dictionary epoch
-	ids   *idCache   // id → name
+	names *storeutil.NameCache[uint32] // (type, name) → id, tagged with the dictionary epoch
+	ids   *idCache                     // id → name
 
 	// hook, when set by tests, runs between the statements of a
 	// WriteBatch transaction; an error aborts the batch.
@@ -310,7 +310,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return fail(s.wrap(ctx, "open", err))
 	}
-	s.names.reset(epoch)
+	s.names.Reset(epoch)
 	return s, nil
 }
 

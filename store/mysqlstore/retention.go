@@ -403,7 +403,7 @@ func (s *Store) pruneNames(ctx context.Context, chunk int) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	s.names.reset(epoch)
+	s.names.Reset(epoch)
 	// 4. Rescan; unmark what is used now.
 	used, err = s.usedNames(ctx, max)
 	if err != nil {

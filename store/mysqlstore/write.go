@@ -318,7 +318,7 @@ func (s *Store) moveCheckpoint(ctx context.Context, tx *sql.Tx, b *analytics.Log
 			return err
 		}
 		if e != epoch {
-			s.names.reset(e)
+			s.names.Reset(e)
 			return errEpoch
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO shard_checkpoint (shard, hi, lo, dict_epoch, ts_updated) VALUES (?, ?, ?, ?, ?)",
@@ -332,7 +332,7 @@ func (s *Store) moveCheckpoint(ctx context.Context, tx *sql.Tx, b *analytics.Log
 	case cur != b.From:
 		return fmt.Errorf("checkpoint is %v, batch is from %v: %w", cur, b.From, analytics.ErrConflict)
 	case curEpoch != epoch:
-		s.names.reset(curEpoch)
+		s.names.Reset(curEpoch)
 		return errEpoch
 	}
 	return fmt.Errorf("checkpoint %v did not move: %w", cur, analytics.ErrConflict)
@@ -356,8 +356,8 @@ type plan struct {
 	// slow sends the batch statement by statement (after the fast path
 	// failed on it once).
 	slow bool
-	keys []dictKey
-	slot map[dictKey]nameRef
+	keys []storeutil.DictKey
+	slot map[storeutil.DictKey]nameRef
 	ids  []uint32 // per slot, filled by resolveNames
 
 	visits  []planVisit
@@ -430,7 +430,7 @@ func (p *plan) ref(typ uint8, name string) (nameRef, error) {
 	if len(name) > maxNameLen {
 		return 0, storeutil.Invalid("%d bytes, longer than %d", len(name), maxNameLen)
 	}
-	k := dictKey{typ, name}
+	k := storeutil.DictKey{Type: typ, Name: name}
 	if r, ok := p.slot[k]; ok {
 		return r, nil
 	}
@@ -461,7 +461,7 @@ func (p *plan) categories(list []string, out []nameRef) error {
 		out[i] = refNull
 	}
 	for i, c := range list {
-		r, err := p.ref(dictCategory, c)
+		r, err := p.ref(storeutil.DictCategory, c)
 		if err != nil {
 			return fmt.Errorf("category %d: %w", i, err)
 		}
@@ -493,7 +493,7 @@ func newPlan(b *analytics.LogBatch) (*plan, error) {
 	if b.To.Less(b.From) {
 		return nil, storeutil.Invalid("To %v is before From %v", b.To, b.From)
 	}
-	p := &plan{b: b, slot: make(map[dictKey]nameRef)}
+	p := &plan{b: b, slot: make(map[storeutil.DictKey]nameRef)}
 	p.visits = make([]planVisit, len(b.Visits))
 	for i := range b.Visits {
 		if err := p.visit(&p.visits[i], &b.Visits[i]); err != nil {
@@ -556,10 +556,10 @@ func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 		return err
 	}
 	if err := p.refs(pv.refs[:],
-		"entry url", dictURL, v.EntryURL,
-		"entry title", dictTitle, v.EntryTitle,
-		"exit url", dictURL, v.ExitURL,
-		"exit title", dictTitle, v.ExitTitle); err != nil {
+		"entry url", storeutil.DictURL, v.EntryURL,
+		"entry title", storeutil.DictTitle, v.EntryTitle,
+		"exit url", storeutil.DictURL, v.ExitURL,
+		"exit title", storeutil.DictTitle, v.ExitTitle); err != nil {
 		return err
 	}
 	dims, err := dimensionsJSON(v.Dimensions)
@@ -593,32 +593,32 @@ func (p *plan) action(pa *planAction, a *analytics.Action) error {
 	for i := range pa.refs {
 		pa.refs[i] = refNull
 	}
-	urlType := dictURL
+	urlType := storeutil.DictURL
 	switch a.Type {
 	case analytics.ActionOutlink:
-		urlType = dictOutlink
+		urlType = storeutil.DictOutlink
 	case analytics.ActionDownload:
-		urlType = dictDownload
+		urlType = storeutil.DictDownload
 	}
 	if err := p.refs(pa.refs[arURL:],
 		"url", urlType, a.URL,
-		"title", dictTitle, a.Title,
-		"previous url", dictURL, a.PrevURL,
-		"previous title", dictTitle, a.PrevTitle); err != nil {
+		"title", storeutil.DictTitle, a.Title,
+		"previous url", storeutil.DictURL, a.PrevURL,
+		"previous title", storeutil.DictTitle, a.PrevTitle); err != nil {
 		return err
 	}
 	if e := a.Event; e != nil {
 		pa.parts |= partEvent
 		if err := p.refs(pa.refs[arEventCategory:],
-			"event category", dictEventCategory, e.Category,
-			"event action", dictEventAction, e.Action,
-			"event name", dictEventName, e.Name); err != nil {
+			"event category", storeutil.DictEventCategory, e.Category,
+			"event action", storeutil.DictEventAction, e.Action,
+			"event name", storeutil.DictEventName, e.Name); err != nil {
 			return err
 		}
 	}
 	if sr := a.Search; sr != nil {
 		pa.parts |= partSearch
-		if err := p.refs(pa.refs[arSearch:], "search keyword", dictSearch, sr.Keyword); err != nil {
+		if err := p.refs(pa.refs[arSearch:], "search keyword", storeutil.DictSearch, sr.Keyword); err != nil {
 			return err
 		}
 		if err := checkLengths(lengthCheck{"search category", sr.Category, lenSearchCat}); err != nil {
@@ -628,18 +628,18 @@ func (p *plan) action(pa *planAction, a *analytics.Action) error {
 	if c := a.Content; c != nil {
 		pa.parts |= partContent
 		if err := p.refs(pa.refs[arContentName:],
-			"content name", dictContentName, c.Name,
-			"content piece", dictContentPiece, c.Piece,
-			"content target", dictContentTarget, c.Target,
-			"content interaction", dictContentInteraction, c.Interaction); err != nil {
+			"content name", storeutil.DictContentName, c.Name,
+			"content piece", storeutil.DictContentPiece, c.Piece,
+			"content target", storeutil.DictContentTarget, c.Target,
+			"content interaction", storeutil.DictContentInteraction, c.Interaction); err != nil {
 			return err
 		}
 	}
 	if pr := a.Product; pr != nil {
 		pa.parts |= partProduct
 		if err := p.refs(pa.refs[arSKU:],
-			"product sku", dictSKU, pr.SKU,
-			"product name", dictProductName, pr.Name); err != nil {
+			"product sku", storeutil.DictSKU, pr.SKU,
+			"product name", storeutil.DictProductName, pr.Name); err != nil {
 			return err
 		}
 		if err := p.categories(pr.Categories, pa.refs[arCat1:arCat1+maxCategories]); err != nil {
@@ -725,7 +725,7 @@ func (p *plan) conversion(pc *planConv) error {
 		return err
 	}
 	var url [1]nameRef
-	if err := p.refs(url[:], "url", dictURL, c.URL); err != nil {
+	if err := p.refs(url[:], "url", storeutil.DictURL, c.URL); err != nil {
 		return err
 	}
 	pc.url = url[0]
@@ -736,7 +736,7 @@ func (p *plan) conversion(pc *planConv) error {
 	for i := range c.Items {
 		it, pi := &c.Items[i], &pc.items[i]
 		var r [2]nameRef
-		if err := p.refs(r[:], "sku", dictSKU, it.SKU, "name", dictProductName, it.Name); err != nil {
+		if err := p.refs(r[:], "sku", storeutil.DictSKU, it.SKU, "name", storeutil.DictProductName, it.Name); err != nil {
 			return fmt.Errorf("item %d: %w", i, err)
 		}
 		pi.sku, pi.name = r[0], r[1]

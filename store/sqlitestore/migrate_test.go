@@ -319,32 +319,6 @@ func TestReopenKeepsData(t *testing.T) {
 	}
 }
 
-func TestDictCache(t *testing.T) {
-	c := newDictCache(10)
-	for i := 0; i < 100; i++ {
-		c.merge(0, map[dictKey]int64{{dictURL, strings.Repeat("x", i)}: int64(i)})
-		if n := c.len(); n > 10 {
-			t.Fatalf("cache holds %d entries, bound 10", n)
-		}
-		// A name used all along stays.
-		if i == 0 {
-			continue
-		}
-		if _, ok := c.get(dictKey{dictURL, ""}); !ok {
-			t.Fatalf("after %d inserts the name used all along was evicted", i)
-		}
-	}
-	if id, ok := c.get(dictKey{dictURL, strings.Repeat("x", 99)}); !ok || id != 99 {
-		t.Errorf("get(newest) = %d, %v", id, ok)
-	}
-	if _, ok := c.get(dictKey{dictTitle, strings.Repeat("x", 99)}); ok {
-		t.Error("a name of another type hit")
-	}
-	if _, ok := c.get(dictKey{dictURL, strings.Repeat("x", 50)}); ok {
-		t.Error("an old name is still cached beyond the bound")
-	}
-}
-
 // TestDictionaryCached checks that a written batch leaves its names in the
 // cache, mapped to the ids stored in log_action, so the next batch with the
 // same names needs no dictionary query.
@@ -360,15 +334,15 @@ func TestDictionaryCached(t *testing.T) {
 	if err := s.WriteBatch(ctx, &analytics.LogBatch{Shard: "s", To: analytics.Position{Lo: 1}, Actions: []analytics.Action{a}}); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []dictKey{{dictOutlink, a.URL}, {dictTitle, "T"}, {dictEventCategory, "c"}, {dictEventAction, "a"}} {
-		id, ok := s.dict.get(k)
+	for _, k := range []storeutil.DictKey{{Type: storeutil.DictOutlink, Name: a.URL}, {Type: storeutil.DictTitle, Name: "T"}, {Type: storeutil.DictEventCategory, Name: "c"}, {Type: storeutil.DictEventAction, Name: "a"}} {
+		id, ok := s.dict.Get(k)
 		if !ok {
 			t.Errorf("%v not cached", k)
 			continue
 		}
 		var name string
 		var typ uint8
-		if err := s.rdb.QueryRowContext(ctx, "SELECT type, name FROM log_action WHERE idaction = ?", id).Scan(&typ, &name); err != nil || name != k.name || typ != k.typ {
+		if err := s.rdb.QueryRowContext(ctx, "SELECT type, name FROM log_action WHERE idaction = ?", id).Scan(&typ, &name); err != nil || name != k.Name || typ != k.Type {
 			t.Errorf("cached id %d of %v is (%d, %q) in log_action, %v", id, k, typ, name, err)
 		}
 	}
@@ -378,7 +352,7 @@ func TestDictionaryCached(t *testing.T) {
 	}
 	// The same names in a new store's cache-less writer resolve to the
 	// same ids (the dictionary is shared, not per process).
-	s.dict = newDictCache(10)
+	s.dict = storeutil.NewNameCache[int64](10, false)
 	a.ID = 2
 	if err := s.WriteBatch(ctx, &analytics.LogBatch{Shard: "s", From: analytics.Position{Lo: 1}, To: analytics.Position{Lo: 2}, Actions: []analytics.Action{a}}); err != nil {
 		t.Fatal(err)

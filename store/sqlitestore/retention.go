@@ -315,7 +315,7 @@ func (s *Store) DeleteUnusedNames(ctx context.Context, chunk int) (int64, error)
 	if err := tx.Commit(); err != nil {
 		return 0, s.wrap(ctx, op, err)
 	}
-	s.dict.reset(epoch)
+	s.dict.Reset(uint64(epoch))
 	var deleted int64
 	for {
 		res, err := s.wdb.ExecContext(ctx, `DELETE FROM log_action WHERE idaction IN

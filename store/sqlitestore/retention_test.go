@@ -83,25 +83,3 @@ func TestDeleteUnusedNamesOtherProcess(t *testing.T) {
 		}
 	}
 }
-
-func TestDictCacheEpoch(t *testing.T) {
-	c := newDictCache(10)
-	k := dictKey{dictURL, "u"}
-	c.reset(3)
-	c.merge(3, map[dictKey]int64{k: 7})
-	if id, ok := c.get(k); !ok || id != 7 {
-		t.Fatalf("get = %d, %v; want 7", id, ok)
-	}
-	c.reset(3)
-	if _, ok := c.get(k); !ok {
-		t.Error("reset to the same epoch emptied the cache")
-	}
-	c.reset(4)
-	if _, ok := c.get(k); ok {
-		t.Error("reset to a new epoch kept an entry")
-	}
-	c.merge(3, map[dictKey]int64{k: 7})
-	if _, ok := c.get(k); ok {
-		t.Error("merge of ids from an older epoch was kept")
-	}
-}

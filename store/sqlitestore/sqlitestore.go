@@ -129,7 +129,7 @@ type Store struct {
 	rdb *sql.DB // read pool, query_only
 
 	migrations []storeutil.Migration
-	dict       *dictCache
+	dict       *storeutil.NameCache[int64] // (type, name) → id, tagged with the dictionary epoch
 	sql        statements
 	w          writeStmts
 	r          readStmts
@@ -190,7 +190,7 @@ func open(ctx context.Context, opts Options, migs []storeutil.Migration) (*Store
 		wdb:        wdb,
 		rdb:        rdb,
 		migrations: migs,
-		dict:       newDictCache(opts.DictionaryCacheSize),
+		dict:       storeutil.NewNameCache[int64](opts.DictionaryCacheSize, false),
 		sql:        buildStatements(),
 		guard:      storeutil.Guard{Prefix: "sqlitestore", Sentinels: []error{ErrSchema}, Classify: classify},
 	}

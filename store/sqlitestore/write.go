@@ -77,14 +77,14 @@ func (s *Store) WriteBatch(ctx context.Context, b *analytics.LogBatch) error {
 	if err := w.stmt(s.w.epochGet).QueryRowContext(w.sctx).Scan(&w.epoch); err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	s.dict.reset(w.epoch)
+	s.dict.Reset(uint64(w.epoch))
 	if err := w.write(b); err != nil {
 		return s.wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	s.dict.merge(w.epoch, w.pending)
+	s.dict.Merge(uint64(w.epoch), w.pending)
 	return nil
 }
 
@@ -105,8 +105,8 @@ type batchWriter struct {
 	// ids maps every name of the batch to its dictionary id (0 while
 	// unresolved); pending holds the ids this transaction resolved, which
 	// enter the cache only after COMMIT.
-	ids     map[dictKey]int64
-	pending map[dictKey]int64
+	ids     map[storeutil.DictKey]int64
+	pending map[storeutil.DictKey]int64
 	epoch   int64 // the dictionary epoch, read at the start
 	rows    int
 
@@ -195,7 +195,7 @@ func (w *batchWriter) need(typ uint8, name string) error {
 	if len(name) > MaxNameLen {
 		return storeutil.Invalid("%d bytes, longer than %d", len(name), MaxNameLen)
 	}
-	w.ids[dictKey{typ, name}] = 0
+	w.ids[storeutil.DictKey{Type: typ, Name: name}] = 0
 	return nil
 }
 
@@ -204,13 +204,13 @@ func (w *batchWriter) id(typ uint8, name string) int64 {
 	if name == "" {
 		return 0
 	}
-	return w.ids[dictKey{typ, name}]
+	return w.ids[storeutil.DictKey{Type: typ, Name: name}]
 }
 
 // collect validates every row of b and gathers its names. It writes
 // nothing, so an invalid row fails the batch before any statement.
 func (w *batchWriter) collect(b *analytics.LogBatch) error {
-	w.ids = make(map[dictKey]int64, 2*len(b.Actions)+4*len(b.Visits))
+	w.ids = make(map[storeutil.DictKey]int64, 2*len(b.Actions)+4*len(b.Visits))
 	for i := range b.Visits {
 		if err := w.collectVisit(&b.Visits[i]); err != nil {
 			return fmt.Errorf("visit %d (id %d): %w", i, b.Visits[i].ID, err)
@@ -248,8 +248,8 @@ func (w *batchWriter) collectVisit(v *analytics.Visit) error {
 		field string
 		typ   uint8
 		name  string
-	}{{"entry url", dictURL, v.EntryURL}, {"entry title", dictTitle, v.EntryTitle},
-		{"exit url", dictURL, v.ExitURL}, {"exit title", dictTitle, v.ExitTitle}} {
+	}{{"entry url", storeutil.DictURL, v.EntryURL}, {"entry title", storeutil.DictTitle, v.EntryTitle},
+		{"exit url", storeutil.DictURL, v.ExitURL}, {"exit title", storeutil.DictTitle, v.ExitTitle}} {
 		if err := w.need(n.typ, n.name); err != nil {
 			return fmt.Errorf("%s: %w", n.field, err)
 		}
@@ -260,11 +260,11 @@ func (w *batchWriter) collectVisit(v *analytics.Visit) error {
 func actionURLType(t analytics.ActionType) uint8 {
 	switch t {
 	case analytics.ActionOutlink:
-		return dictOutlink
+		return storeutil.DictOutlink
 	case analytics.ActionDownload:
-		return dictDownload
+		return storeutil.DictDownload
 	}
-	return dictURL
+	return storeutil.DictURL
 }
 
 func (w *batchWriter) collectAction(a *analytics.Action) error {
@@ -285,39 +285,39 @@ func (w *batchWriter) collectAction(a *analytics.Action) error {
 		typ   uint8
 		name  string
 	}
-	refs := [...]ref{{"url", actionURLType(a.Type), a.URL}, {"title", dictTitle, a.Title},
-		{"previous url", dictURL, a.PrevURL}, {"previous title", dictTitle, a.PrevTitle}}
+	refs := [...]ref{{"url", actionURLType(a.Type), a.URL}, {"title", storeutil.DictTitle, a.Title},
+		{"previous url", storeutil.DictURL, a.PrevURL}, {"previous title", storeutil.DictTitle, a.PrevTitle}}
 	for _, r := range refs {
 		if err := w.need(r.typ, r.name); err != nil {
 			return fmt.Errorf("%s: %w", r.field, err)
 		}
 	}
 	if e := a.Event; e != nil {
-		for _, r := range [...]ref{{"event category", dictEventCategory, e.Category},
-			{"event action", dictEventAction, e.Action}, {"event name", dictEventName, e.Name}} {
+		for _, r := range [...]ref{{"event category", storeutil.DictEventCategory, e.Category},
+			{"event action", storeutil.DictEventAction, e.Action}, {"event name", storeutil.DictEventName, e.Name}} {
 			if err := w.need(r.typ, r.name); err != nil {
 				return fmt.Errorf("%s: %w", r.field, err)
 			}
 		}
 	}
 	if sr := a.Search; sr != nil {
-		if err := w.need(dictSearch, sr.Keyword); err != nil {
+		if err := w.need(storeutil.DictSearch, sr.Keyword); err != nil {
 			return fmt.Errorf("search keyword: %w", err)
 		}
 	}
 	if c := a.Content; c != nil {
-		for _, r := range [...]ref{{"content name", dictContentName, c.Name}, {"content piece", dictContentPiece, c.Piece},
-			{"content target", dictContentTarget, c.Target}, {"content interaction", dictContentInteraction, c.Interaction}} {
+		for _, r := range [...]ref{{"content name", storeutil.DictContentName, c.Name}, {"content piece", storeutil.DictContentPiece, c.Piece},
+			{"content target", storeutil.DictContentTarget, c.Target}, {"content interaction", storeutil.DictContentInteraction, c.Interaction}} {
 			if err := w.need(r.typ, r.name); err != nil {
 				return fmt.Errorf("%s: %w", r.field, err)
 			}
 		}
 	}
 	if p := a.Product; p != nil {
-		if err := w.need(dictSKU, p.SKU); err != nil {
+		if err := w.need(storeutil.DictSKU, p.SKU); err != nil {
 			return fmt.Errorf("product sku: %w", err)
 		}
-		if err := w.need(dictProductName, p.Name); err != nil {
+		if err := w.need(storeutil.DictProductName, p.Name); err != nil {
 			return fmt.Errorf("product name: %w", err)
 		}
 		if err := w.needCategories(p.Categories); err != nil {
@@ -332,7 +332,7 @@ func (w *batchWriter) needCategories(list []string) error {
 		return storeutil.Invalid("%d categories, more than %d", len(list), MaxCategories)
 	}
 	for i, c := range list {
-		if err := w.need(dictCategory, c); err != nil {
+		if err := w.need(storeutil.DictCategory, c); err != nil {
 			return fmt.Errorf("category %d: %w", i, err)
 		}
 	}
@@ -352,15 +352,15 @@ func (w *batchWriter) collectConversion(c *analytics.Conversion) error {
 	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
 		return storeutil.Invalid("an ecommerce order needs an order id")
 	}
-	if err := w.need(dictURL, c.URL); err != nil {
+	if err := w.need(storeutil.DictURL, c.URL); err != nil {
 		return fmt.Errorf("url: %w", err)
 	}
 	for i := range c.Items {
 		it := &c.Items[i]
-		if err := w.need(dictSKU, it.SKU); err != nil {
+		if err := w.need(storeutil.DictSKU, it.SKU); err != nil {
 			return fmt.Errorf("item %d: sku: %w", i, err)
 		}
-		if err := w.need(dictProductName, it.Name); err != nil {
+		if err := w.need(storeutil.DictProductName, it.Name); err != nil {
 			return fmt.Errorf("item %d: name: %w", i, err)
 		}
 		if err := w.needCategories(it.Categories); err != nil {
@@ -383,11 +383,11 @@ func dictChunks() [dictChunkKinds]int { return [...]int{32, 8, 1} }
 // the insert finds it there already, from log_action. The transaction
 // holds the write lock, so nobody adds a name in between.
 func (w *batchWriter) resolve() error {
-	missing := w.s.dict.fill(w.ids)
+	missing := w.s.dict.Fill(w.ids)
 	if len(missing) == 0 {
 		return nil
 	}
-	w.pending = make(map[dictKey]int64, len(missing))
+	w.pending = make(map[storeutil.DictKey]int64, len(missing))
 	if err := w.dictRun(w.s.w.dictInsert, missing); err != nil {
 		return err
 	}
@@ -406,7 +406,7 @@ func (w *batchWriter) resolve() error {
 	found := make([]int64, 0, len(missing))
 	for _, k := range missing {
 		if w.ids[k] == 0 {
-			return fmt.Errorf("dictionary: %q (type %d) neither inserted nor found", k.name, k.typ)
+			return fmt.Errorf("dictionary: %q (type %d) neither inserted nor found", k.Name, k.Type)
 		}
 		found = append(found, w.ids[k])
 	}
@@ -418,7 +418,7 @@ func (w *batchWriter) resolve() error {
 
 // dictRun runs a dictionary statement (one per chunk size) over keys and
 // records the (id, type, name) rows it returns.
-func (w *batchWriter) dictRun(stmts [dictChunkKinds]*sql.Stmt, keys []dictKey) error {
+func (w *batchWriter) dictRun(stmts [dictChunkKinds]*sql.Stmt, keys []storeutil.DictKey) error {
 	args := make([]any, 0, 2*dictChunks()[0])
 	for ci, size := range dictChunks() {
 		var st *sql.Stmt
@@ -428,7 +428,7 @@ func (w *batchWriter) dictRun(stmts [dictChunkKinds]*sql.Stmt, keys []dictKey) e
 			}
 			args = args[:0]
 			for _, k := range keys[:size] {
-				args = append(args, int64(k.typ), k.name)
+				args = append(args, int64(k.Type), k.Name)
 			}
 			rows, err := st.QueryContext(w.sctx, args...)
 			if err != nil {
@@ -436,8 +436,8 @@ func (w *batchWriter) dictRun(stmts [dictChunkKinds]*sql.Stmt, keys []dictKey) e
 			}
 			for rows.Next() {
 				var id int64
-				var k dictKey
-				if err := rows.Scan(&id, &k.typ, &k.name); err != nil {
+				var k storeutil.DictKey
+				if err := rows.Scan(&id, &k.Type, &k.Name); err != nil {
 					rows.Close()
 					return err
 				}
@@ -473,7 +473,7 @@ func (w *batchWriter) visit(st *sql.Stmt, v *analytics.Visit) error {
 		int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
 		int64(v.VisitCount), int64(v.Returning), v.SecondsSinceFirst, v.SecondsSinceLast, v.SecondsSinceOrder,
 		storeutil.BoolInt(v.GoalConverted), int64(v.GoalBuyer),
-		w.id(dictURL, v.EntryURL), w.id(dictTitle, v.EntryTitle), w.id(dictURL, v.ExitURL), w.id(dictTitle, v.ExitTitle),
+		w.id(storeutil.DictURL, v.EntryURL), w.id(storeutil.DictTitle, v.EntryTitle), w.id(storeutil.DictURL, v.ExitURL), w.id(storeutil.DictTitle, v.ExitTitle),
 		v.LastActionID,
 		int64(r.Type), r.Name, r.Keyword, r.URL, r.CampaignSource, r.CampaignMedium, r.CampaignContent, r.CampaignID,
 		c.BrowserName, c.BrowserVersion, c.BrowserEngine, c.OSName, c.OSVersion, int64(c.DeviceType),
@@ -524,23 +524,23 @@ func (w *batchWriter) action(a *analytics.Action) error {
 	}
 	args := append(w.args[:0],
 		a.ID, hit, a.VisitID, int64(a.SiteID), a.VisitorID[:], millis(a.Time), int64(a.Type),
-		w.id(actionURLType(a.Type), a.URL), w.id(dictTitle, a.Title), w.id(dictURL, a.PrevURL), w.id(dictTitle, a.PrevTitle),
+		w.id(actionURLType(a.Type), a.URL), w.id(storeutil.DictTitle, a.Title), w.id(storeutil.DictURL, a.PrevURL), w.id(storeutil.DictTitle, a.PrevTitle),
 		a.PageViewID, int64(a.Position), int64(a.TimeSpentRef), parts, dims)
 	if e := a.Event; e != nil {
-		args = append(args, w.id(dictEventCategory, e.Category), w.id(dictEventAction, e.Action), w.id(dictEventName, e.Name),
+		args = append(args, w.id(storeutil.DictEventCategory, e.Category), w.id(storeutil.DictEventAction, e.Action), w.id(storeutil.DictEventName, e.Name),
 			storeutil.NullFloat(e.Value, e.HasValue))
 	}
 	if sr := a.Search; sr != nil {
-		args = append(args, w.id(dictSearch, sr.Keyword), sr.Category, int64(sr.Count))
+		args = append(args, w.id(storeutil.DictSearch, sr.Keyword), sr.Category, int64(sr.Count))
 	}
 	if c := a.Content; c != nil {
-		args = append(args, w.id(dictContentName, c.Name), w.id(dictContentPiece, c.Piece),
-			w.id(dictContentTarget, c.Target), w.id(dictContentInteraction, c.Interaction))
+		args = append(args, w.id(storeutil.DictContentName, c.Name), w.id(storeutil.DictContentPiece, c.Piece),
+			w.id(storeutil.DictContentTarget, c.Target), w.id(storeutil.DictContentInteraction, c.Interaction))
 	}
 	if p := a.Product; p != nil {
 		var cats [MaxCategories]any
 		w.categories(p.Categories, &cats)
-		args = append(args, w.id(dictSKU, p.SKU), w.id(dictProductName, p.Name), cats[0], cats[1], cats[2], cats[3], cats[4], p.Price)
+		args = append(args, w.id(storeutil.DictSKU, p.SKU), w.id(storeutil.DictProductName, p.Name), cats[0], cats[1], cats[2], cats[3], cats[4], p.Price)
 	}
 	if t := a.Timing; t != nil {
 		args = append(args, int64(t.Network), int64(t.Server), int64(t.Transfer), int64(t.DOMProcessing),
@@ -560,7 +560,7 @@ func (w *batchWriter) action(a *analytics.Action) error {
 // others stay NULL.
 func (w *batchWriter) categories(list []string, out *[MaxCategories]any) {
 	for i, c := range list {
-		out[i] = w.id(dictCategory, c)
+		out[i] = w.id(storeutil.DictCategory, c)
 	}
 }
 
@@ -587,7 +587,7 @@ func (w *batchWriter) conversion(cs *convStmts, c *analytics.Conversion) error {
 	var id int64
 	err := cs.insert.QueryRowContext(ctx,
 		c.VisitID, int64(c.SiteID), c.VisitorID[:], millis(c.Time), int64(c.GoalID), c.Buster, c.OrderID, c.ActionID,
-		w.id(dictURL, c.URL), c.Revenue, c.Subtotal, c.Tax, c.Shipping, c.Discount, int64(len(c.Items)),
+		w.id(storeutil.DictURL, c.URL), c.Revenue, c.Subtotal, c.Tax, c.Shipping, c.Discount, int64(len(c.Items)),
 		int64(c.PageviewsBefore), int64(c.VisitCount), int64(c.Returning),
 		int64(r.Type), r.Name, r.Keyword, r.URL, r.CampaignSource, r.CampaignMedium, r.CampaignContent, r.CampaignID,
 		c.CountryCode).Scan(&id)
@@ -603,7 +603,7 @@ func (w *batchWriter) conversion(cs *convStmts, c *analytics.Conversion) error {
 		w.categories(it.Categories, &cats)
 		if _, err := cs.item.ExecContext(ctx,
 			id, int64(i), int64(c.SiteID), c.VisitorID[:], c.VisitID, millis(c.Time), int64(c.GoalID), c.OrderID,
-			w.id(dictSKU, it.SKU), w.id(dictProductName, it.Name),
+			w.id(storeutil.DictSKU, it.SKU), w.id(storeutil.DictProductName, it.Name),
 			cats[0], cats[1], cats[2], cats[3], cats[4], it.Price, int64(it.Quantity), storeutil.BoolInt(it.Deleted)); err != nil {
 			return fmt.Errorf("item %d: %w", i, err)
 		}

@@ -7,6 +7,8 @@
 //   - the codecs of columns both schemas share: site lists and custom
 //     dimensions as JSON (ListJSON, EncodeDimensions), addresses (IPBytes),
 //     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay);
+//   - the action dictionary: its types (Dict*), keys (DictKey) and the
+//     bounded, epoch-tagged cache of name ids (NameCache, on Generations);
 //   - the discovery of numbered migration files (ParseMigrations); how a
 //     migration is applied stays with each driver.
 //
