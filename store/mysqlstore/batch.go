@@ -206,7 +206,8 @@ func (e *batchExec) visits() []stmt {
 			int64(v.Actions), int64(v.Interactions), int64(v.Searches), int64(v.Events), int64(v.Pageviews),
 			int64(v.VisitCount), int64(v.Returning), v.SecondsSinceFirst, v.SecondsSinceLast, v.SecondsSinceOrder,
 			storeutil.BoolInt(v.GoalConverted), int64(v.GoalBuyer),
-			p.id(pv.refs[0]), p.id(pv.refs[1]), p.id(pv.refs[2]), p.id(pv.refs[3]), v.LastActionID,
+			p.id(pv.refs[storeutil.VisitEntryURL]), p.id(pv.refs[storeutil.VisitEntryTitle]),
+			p.id(pv.refs[storeutil.VisitExitURL]), p.id(pv.refs[storeutil.VisitExitTitle]), v.LastActionID,
 			int64(r.Type), text(r.Name), text(r.Keyword), text(r.URL),
 			text(r.CampaignSource), text(r.CampaignMedium), text(r.CampaignContent), text(r.CampaignID),
 			text(c.BrowserName), text(c.BrowserVersion), text(c.BrowserEngine), text(c.OSName), text(c.OSVersion),
@@ -249,13 +250,13 @@ func (e *batchExec) actions() []stmt {
 		r := &pa.refs
 		w.add(
 			a.ID, int64(a.SiteID), a.VisitorID[:], a.VisitID, a.Time, hit, int64(a.Type),
-			p.id(r[arURL]), p.id(r[arTitle]), p.id(r[arPrevURL]), p.id(r[arPrevTitle]),
+			p.id(r[storeutil.ActionURL]), p.id(r[storeutil.ActionTitle]), p.id(r[storeutil.ActionPrevURL]), p.id(r[storeutil.ActionPrevTitle]),
 			text(a.PageViewID), int64(a.Position), int64(a.TimeSpentRef), pa.parts,
-			p.id(r[arEventCategory]), p.id(r[arEventAction]), p.id(r[arEventName]), evValue,
-			p.id(r[arSearch]), searchCat, searchCount,
-			p.id(r[arContentName]), p.id(r[arContentPiece]), p.id(r[arContentTarget]), p.id(r[arContentInteraction]),
-			p.id(r[arSKU]), p.id(r[arProductName]),
-			p.id(r[arCat1]), p.id(r[arCat1+1]), p.id(r[arCat1+2]), p.id(r[arCat1+3]), p.id(r[arCat1+4]), price,
+			p.id(r[storeutil.ActionEventCategory]), p.id(r[storeutil.ActionEventAction]), p.id(r[storeutil.ActionEventName]), evValue,
+			p.id(r[storeutil.ActionSearch]), searchCat, searchCount,
+			p.id(r[storeutil.ActionContentName]), p.id(r[storeutil.ActionContentPiece]), p.id(r[storeutil.ActionContentTarget]), p.id(r[storeutil.ActionContentInteraction]),
+			p.id(r[storeutil.ActionSKU]), p.id(r[storeutil.ActionProductName]),
+			p.id(r[storeutil.ActionCat1]), p.id(r[storeutil.ActionCat1+1]), p.id(r[storeutil.ActionCat1+2]), p.id(r[storeutil.ActionCat1+3]), p.id(r[storeutil.ActionCat1+4]), price,
 			tNet, tSrv, tTr, tDP, tDC, tOL, pa.dims)
 	}
 	return w.stmts()
@@ -308,8 +309,9 @@ func (e *batchExec) conversionInserts(list []*planConv, ignore bool) (convs, ite
 			it, pi := &c.Items[i], &pc.items[i]
 			iw.add(
 				c.VisitID, int64(c.GoalID), c.Buster, text(c.OrderID), int64(i), int64(c.SiteID), c.VisitorID[:], c.Time,
-				p.id(pi.sku), p.id(pi.name),
-				p.id(pi.cats[0]), p.id(pi.cats[1]), p.id(pi.cats[2]), p.id(pi.cats[3]), p.id(pi.cats[4]),
+				p.id(pi.refs[storeutil.ItemSKU]), p.id(pi.refs[storeutil.ItemName]),
+				p.id(pi.refs[storeutil.ItemCat1]), p.id(pi.refs[storeutil.ItemCat1+1]), p.id(pi.refs[storeutil.ItemCat1+2]),
+				p.id(pi.refs[storeutil.ItemCat1+3]), p.id(pi.refs[storeutil.ItemCat1+4]),
 				it.Price, int64(it.Quantity), storeutil.BoolInt(it.Deleted))
 		}
 	}

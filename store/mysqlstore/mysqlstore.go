@@ -22,13 +22,10 @@ import (
 	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
-// The contract's limits, which the schema is sized for:
-// log_action.name is VARBINARY(4096); products and items have five
-// category columns.
-const (
-	maxNameLen    = analytics.MaxNameLen
-	maxCategories = analytics.MaxCategories
-)
+// maxCategories is the contract's limit, which the schema is sized for:
+// products and items have five category columns (and log_action.name is
+// VARBINARY(4096), analytics.MaxNameLen, which storeutil checks).
+const maxCategories = analytics.MaxCategories
 
 // ErrSchema is returned (wrapped) when the database has no schema, or one
 // newer than this build knows, or a migration cannot proceed.

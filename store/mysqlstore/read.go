@@ -143,21 +143,21 @@ func (r *actionRow) finish(names map[uint32]string) {
 	a := &r.a
 	name := func(n sql.NullInt64) string { return names[uint32(n.Int64)] }
 	a.URL, a.Title, a.PrevURL, a.PrevTitle = names[r.url], names[r.title], names[r.prevURL], names[r.prevTitle]
-	if r.parts&partEvent != 0 {
+	if r.parts&storeutil.PartEvent != 0 {
 		a.Event = &analytics.Event{Category: name(r.evCat), Action: name(r.evAct), Name: name(r.evName),
 			Value: r.evValue.Float64, HasValue: r.evValue.Valid}
 	}
-	if r.parts&partSearch != 0 {
+	if r.parts&storeutil.PartSearch != 0 {
 		a.Search = &analytics.Search{Keyword: name(r.kw), Category: string(r.searchCat), Count: int(r.searchCount.Int64)}
 	}
-	if r.parts&partContent != 0 {
+	if r.parts&storeutil.PartContent != 0 {
 		a.Content = &analytics.Content{Name: name(r.cName), Piece: name(r.cPiece), Target: name(r.cTarget), Interaction: name(r.cInter)}
 	}
-	if r.parts&partProduct != 0 {
+	if r.parts&storeutil.PartProduct != 0 {
 		a.Product = &analytics.ProductView{SKU: name(r.sku), Name: name(r.pname), Categories: categoriesOf(r.cats[:], names),
 			Price: r.price.Float64}
 	}
-	if r.parts&partTiming != 0 {
+	if r.parts&storeutil.PartTiming != 0 {
 		a.Timing = &analytics.PageTiming{
 			Network: int32(r.tNet.Int64), Server: int32(r.tSrv.Int64), Transfer: int32(r.tTr.Int64),
 			DOMProcessing: int32(r.tDP.Int64), DOMCompletion: int32(r.tDC.Int64), OnLoad: int32(r.tOL.Int64),

@@ -372,34 +372,14 @@ type plan struct {
 type planVisit struct {
 	v    *analytics.Visit
 	dims any
-	refs [4]nameRef // entry url, entry title, exit url, exit title
+	refs [storeutil.VisitSlots]nameRef // by storeutil.VisitEntryURL …
 }
-
-// Slots of planAction.refs.
-const (
-	arURL = iota
-	arTitle
-	arPrevURL
-	arPrevTitle
-	arEventCategory
-	arEventAction
-	arEventName
-	arSearch
-	arContentName
-	arContentPiece
-	arContentTarget
-	arContentInteraction
-	arSKU
-	arProductName
-	arCat1  // … arCat1+4
-	arCount = arCat1 + maxCategories
-)
 
 type planAction struct {
 	a     *analytics.Action
 	dims  any
 	parts int64
-	refs  [arCount]nameRef
+	refs  [storeutil.ActionSlots]nameRef // by storeutil.ActionURL …
 }
 
 type planConv struct {
@@ -409,65 +389,23 @@ type planConv struct {
 }
 
 type planItem struct {
-	sku, name nameRef
-	cats      [maxCategories]nameRef
+	refs [storeutil.ItemSlots]nameRef // by storeutil.ItemSKU …
 }
 
-// Bits of log_link_visit_action.parts.
-const (
-	partEvent = 1 << iota
-	partSearch
-	partContent
-	partProduct
-	partTiming
-)
-
-// ref returns the reference of a name, adding it to the plan.
-func (p *plan) ref(typ uint8, name string) (nameRef, error) {
+// ref returns the reference of a name (checked by storeutil's name
+// walkers), adding it to the plan.
+func (p *plan) ref(typ uint8, name string) nameRef {
 	if name == "" {
-		return refEmpty, nil
-	}
-	if len(name) > maxNameLen {
-		return 0, storeutil.Invalid("%d bytes, longer than %d", len(name), maxNameLen)
+		return refEmpty
 	}
 	k := storeutil.DictKey{Type: typ, Name: name}
 	if r, ok := p.slot[k]; ok {
-		return r, nil
+		return r
 	}
 	r := nameRef(len(p.keys))
 	p.keys = append(p.keys, k)
 	p.slot[k] = r
-	return r, nil
-}
-
-// refs resolves several names; on error it says which field failed.
-func (p *plan) refs(out []nameRef, fields ...any) error {
-	for i := 0; i < len(fields); i += 3 {
-		field, typ, name := fields[i].(string), fields[i+1].(uint8), fields[i+2].(string)
-		r, err := p.ref(typ, name)
-		if err != nil {
-			return fmt.Errorf("%s: %w", field, err)
-		}
-		out[i/3] = r
-	}
-	return nil
-}
-
-func (p *plan) categories(list []string, out []nameRef) error {
-	if len(list) > maxCategories {
-		return storeutil.Invalid("%d categories, more than %d", len(list), maxCategories)
-	}
-	for i := range out {
-		out[i] = refNull
-	}
-	for i, c := range list {
-		r, err := p.ref(storeutil.DictCategory, c)
-		if err != nil {
-			return fmt.Errorf("category %d: %w", i, err)
-		}
-		out[i] = r
-	}
-	return nil
+	return r
 }
 
 // id returns the column value of a reference.
@@ -482,41 +420,27 @@ func (p *plan) id(r nameRef) any {
 }
 
 // newPlan validates b and collects its names. Every check happens here,
-// before anything is sent.
+// before anything is sent: storeutil's (the contract's), then the limits
+// of the columns.
 func newPlan(b *analytics.LogBatch) (*plan, error) {
-	if b.Shard == "" {
-		return nil, storeutil.Invalid("empty shard name")
-	}
 	if len(b.Shard) > lenShard {
 		return nil, storeutil.Invalid("shard name of %d bytes, longer than %d", len(b.Shard), lenShard)
 	}
-	if b.To.Less(b.From) {
-		return nil, storeutil.Invalid("To %v is before From %v", b.To, b.From)
+	if err := storeutil.CheckBatch(b); err != nil {
+		return nil, err
 	}
 	p := &plan{b: b, slot: make(map[storeutil.DictKey]nameRef)}
 	p.visits = make([]planVisit, len(b.Visits))
-	for i := range b.Visits {
-		if err := p.visit(&p.visits[i], &b.Visits[i]); err != nil {
-			return nil, fmt.Errorf("visit %d (id %d): %w", i, b.Visits[i].ID, err)
-		}
-	}
 	p.actions = make([]planAction, len(b.Actions))
-	for i := range b.Actions {
-		if err := p.action(&p.actions[i], &b.Actions[i]); err != nil {
-			return nil, fmt.Errorf("action %d (id %d): %w", i, b.Actions[i].ID, err)
-		}
-	}
-	if err := p.conversions(b.Conversions); err != nil {
+	seen := map[convKey]int{} // index in p.convs
+	err := storeutil.CheckRows(b,
+		func(i int, v *analytics.Visit) error { return p.visit(&p.visits[i], v) },
+		func(i int, a *analytics.Action) error { return p.action(&p.actions[i], a) },
+		func(_ int, c *analytics.Conversion) error { return p.conversion(c, seen) })
+	if err != nil {
 		return nil, err
 	}
-	for i, d := range b.Invalidated {
-		if d.SiteID <= 0 {
-			return nil, storeutil.Invalid("invalidated day %d: site id %d", i, d.SiteID)
-		}
-		if !storeutil.ValidDay(d.Day) {
-			return nil, storeutil.Invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
-		}
-	}
+	slices.Sort(p.cartVisits)
 	// Sorted, so that writers of different shards lock shared rows in
 	// the same order.
 	p.inval = slices.Clone(b.Invalidated)
@@ -530,12 +454,6 @@ func newPlan(b *analytics.LogBatch) (*plan, error) {
 
 func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 	pv.v = v
-	if v.ID <= 0 {
-		return storeutil.Invalid("id must be > 0")
-	}
-	if v.SiteID <= 0 {
-		return storeutil.Invalid("site id %d", v.SiteID)
-	}
 	for _, t := range []time.Time{v.FirstActionTime, v.LastActionTime} {
 		if err := checkTime(t); err != nil {
 			return storeutil.Invalid("%v", err)
@@ -555,11 +473,7 @@ func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 	if err := checkLengths(checks...); err != nil {
 		return err
 	}
-	if err := p.refs(pv.refs[:],
-		"entry url", storeutil.DictURL, v.EntryURL,
-		"entry title", storeutil.DictTitle, v.EntryTitle,
-		"exit url", storeutil.DictURL, v.ExitURL,
-		"exit title", storeutil.DictTitle, v.ExitTitle); err != nil {
+	if err := storeutil.VisitNames(v, func(slot int, typ uint8, name string) { pv.refs[slot] = p.ref(typ, name) }); err != nil {
 		return err
 	}
 	dims, err := dimensionsJSON(v.Dimensions)
@@ -572,83 +486,24 @@ func (p *plan) visit(pv *planVisit, v *analytics.Visit) error {
 
 func (p *plan) action(pa *planAction, a *analytics.Action) error {
 	pa.a = a
-	if a.ID <= 0 {
-		return storeutil.Invalid("id must be > 0")
-	}
-	if a.VisitID <= 0 {
-		return storeutil.Invalid("visit id %d", a.VisitID)
-	}
-	if a.SiteID <= 0 {
-		return storeutil.Invalid("site id %d", a.SiteID)
-	}
-	if a.Type < analytics.ActionPageview || a.Type > analytics.ActionContentInteraction {
-		return storeutil.Invalid("unknown type %d", a.Type)
-	}
 	if err := checkTime(a.Time); err != nil {
 		return storeutil.Invalid("%v", err)
 	}
 	if err := checkLengths(lengthCheck{"page view id", a.PageViewID, lenPageViewID}); err != nil {
 		return err
 	}
-	for i := range pa.refs {
-		pa.refs[i] = refNull
-	}
-	urlType := storeutil.DictURL
-	switch a.Type {
-	case analytics.ActionOutlink:
-		urlType = storeutil.DictOutlink
-	case analytics.ActionDownload:
-		urlType = storeutil.DictDownload
-	}
-	if err := p.refs(pa.refs[arURL:],
-		"url", urlType, a.URL,
-		"title", storeutil.DictTitle, a.Title,
-		"previous url", storeutil.DictURL, a.PrevURL,
-		"previous title", storeutil.DictTitle, a.PrevTitle); err != nil {
-		return err
-	}
-	if e := a.Event; e != nil {
-		pa.parts |= partEvent
-		if err := p.refs(pa.refs[arEventCategory:],
-			"event category", storeutil.DictEventCategory, e.Category,
-			"event action", storeutil.DictEventAction, e.Action,
-			"event name", storeutil.DictEventName, e.Name); err != nil {
-			return err
-		}
-	}
 	if sr := a.Search; sr != nil {
-		pa.parts |= partSearch
-		if err := p.refs(pa.refs[arSearch:], "search keyword", storeutil.DictSearch, sr.Keyword); err != nil {
-			return err
-		}
 		if err := checkLengths(lengthCheck{"search category", sr.Category, lenSearchCat}); err != nil {
 			return err
 		}
 	}
-	if c := a.Content; c != nil {
-		pa.parts |= partContent
-		if err := p.refs(pa.refs[arContentName:],
-			"content name", storeutil.DictContentName, c.Name,
-			"content piece", storeutil.DictContentPiece, c.Piece,
-			"content target", storeutil.DictContentTarget, c.Target,
-			"content interaction", storeutil.DictContentInteraction, c.Interaction); err != nil {
-			return err
-		}
+	for i := range pa.refs {
+		pa.refs[i] = refNull
 	}
-	if pr := a.Product; pr != nil {
-		pa.parts |= partProduct
-		if err := p.refs(pa.refs[arSKU:],
-			"product sku", storeutil.DictSKU, pr.SKU,
-			"product name", storeutil.DictProductName, pr.Name); err != nil {
-			return err
-		}
-		if err := p.categories(pr.Categories, pa.refs[arCat1:arCat1+maxCategories]); err != nil {
-			return fmt.Errorf("product: %w", err)
-		}
+	if err := storeutil.ActionNames(a, func(slot int, typ uint8, name string) { pa.refs[slot] = p.ref(typ, name) }); err != nil {
+		return err
 	}
-	if a.Timing != nil {
-		pa.parts |= partTiming
-	}
+	pa.parts = storeutil.PartsOf(a)
 	dims, err := dimensionsJSON(a.Dimensions)
 	if err != nil {
 		return storeutil.Invalid("dimensions: %v", err)
@@ -675,47 +530,9 @@ func keyOf(c *analytics.Conversion) convKey {
 	return convKey{visit: c.VisitID, goal: c.GoalID, buster: c.Buster}
 }
 
-func (p *plan) conversions(list []analytics.Conversion) error {
-	seen := map[convKey]int{} // index in p.convs
-	for i := range list {
-		c := &list[i]
-		pc := planConv{c: c}
-		if err := p.conversion(&pc); err != nil {
-			return fmt.Errorf("conversion %d (visit %d, goal %d): %w", i, c.VisitID, c.GoalID, err)
-		}
-		k := keyOf(c)
-		j, dup := seen[k]
-		switch {
-		case dup && c.GoalID == analytics.GoalCart:
-			p.convs[j] = pc // the last cart of a visit wins
-		case dup:
-			// A later duplicate of the batch is left alone, as one of the store.
-		default:
-			seen[k] = len(p.convs)
-			p.convs = append(p.convs, pc)
-			if c.GoalID == analytics.GoalCart {
-				p.cartVisits = append(p.cartVisits, c.VisitID)
-			}
-		}
-	}
-	slices.Sort(p.cartVisits)
-	return nil
-}
-
-func (p *plan) conversion(pc *planConv) error {
-	c := pc.c
-	if c.VisitID <= 0 {
-		return storeutil.Invalid("visit id %d", c.VisitID)
-	}
-	if c.SiteID <= 0 {
-		return storeutil.Invalid("site id %d", c.SiteID)
-	}
-	if c.GoalID < analytics.GoalCart {
-		return storeutil.Invalid("goal id %d", c.GoalID)
-	}
-	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
-		return storeutil.Invalid("an ecommerce order needs an order id")
-	}
+// conversion checks c, collects its names and adds it to the plan unless
+// it duplicates one the batch has already (seen: its index in p.convs).
+func (p *plan) conversion(c *analytics.Conversion, seen map[convKey]int) error {
 	if err := checkTime(c.Time); err != nil {
 		return storeutil.Invalid("%v", err)
 	}
@@ -724,24 +541,36 @@ func (p *plan) conversion(pc *planConv) error {
 	if err := checkLengths(checks...); err != nil {
 		return err
 	}
-	var url [1]nameRef
-	if err := p.refs(url[:], "url", storeutil.DictURL, c.URL); err != nil {
-		return err
-	}
-	pc.url = url[0]
 	if len(c.Items) > 65535 {
 		return storeutil.Invalid("%d items, more than 65535", len(c.Items))
 	}
-	pc.items = make([]planItem, len(c.Items))
-	for i := range c.Items {
-		it, pi := &c.Items[i], &pc.items[i]
-		var r [2]nameRef
-		if err := p.refs(r[:], "sku", storeutil.DictSKU, it.SKU, "name", storeutil.DictProductName, it.Name); err != nil {
-			return fmt.Errorf("item %d: %w", i, err)
+	pc := planConv{c: c, items: make([]planItem, len(c.Items))}
+	for i := range pc.items {
+		for j := range pc.items[i].refs {
+			pc.items[i].refs[j] = refNull
 		}
-		pi.sku, pi.name = r[0], r[1]
-		if err := p.categories(it.Categories, pi.cats[:]); err != nil {
-			return fmt.Errorf("item %d: %w", i, err)
+	}
+	if err := storeutil.ConversionNames(c, func(item, slot int, typ uint8, name string) {
+		if item < 0 {
+			pc.url = p.ref(typ, name)
+			return
+		}
+		pc.items[item].refs[slot] = p.ref(typ, name)
+	}); err != nil {
+		return err
+	}
+	k := keyOf(c)
+	j, dup := seen[k]
+	switch {
+	case dup && c.GoalID == analytics.GoalCart:
+		p.convs[j] = pc // the last cart of a visit wins
+	case dup:
+		// A later duplicate of the batch is left alone, as one of the store.
+	default:
+		seen[k] = len(p.convs)
+		p.convs = append(p.convs, pc)
+		if c.GoalID == analytics.GoalCart {
+			p.cartVisits = append(p.cartVisits, c.VisitID)
 		}
 	}
 	return nil

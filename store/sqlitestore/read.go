@@ -88,20 +88,20 @@ func scanAction(sc scanner, a *analytics.Action) error {
 	a.VisitorID = storeutil.VisitorID(visitor)
 	a.Time = fromMillis(t)
 	a.Type = analytics.ActionType(typ)
-	if parts&partEvent != 0 {
+	if parts&storeutil.PartEvent != 0 {
 		a.Event = &analytics.Event{Category: evCat, Action: evAct, Name: evName,
 			Value: evValue.Float64, HasValue: evValue.Valid}
 	}
-	if parts&partSearch != 0 {
+	if parts&storeutil.PartSearch != 0 {
 		a.Search = &analytics.Search{Keyword: kw, Category: searchCat.String, Count: int(searchCount.Int64)}
 	}
-	if parts&partContent != 0 {
+	if parts&storeutil.PartContent != 0 {
 		a.Content = &analytics.Content{Name: cName, Piece: cPiece, Target: cTarget, Interaction: cInter}
 	}
-	if parts&partProduct != 0 {
+	if parts&storeutil.PartProduct != 0 {
 		a.Product = &analytics.ProductView{SKU: sku, Name: pname, Categories: categories(cats[:]), Price: price.Float64}
 	}
-	if parts&partTiming != 0 {
+	if parts&storeutil.PartTiming != 0 {
 		a.Timing = &analytics.PageTiming{
 			Network: int32(tNet.Int64), Server: int32(tSrv.Int64), Transfer: int32(tTr.Int64),
 			DOMProcessing: int32(tDP.Int64), DOMCompletion: int32(tDC.Int64), OnLoad: int32(tOL.Int64),

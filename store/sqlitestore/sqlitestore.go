@@ -25,12 +25,13 @@ import (
 // outlink and download targets, event, content, product and search-keyword
 // fields, and item SKUs, names and categories. A longer one fails the whole
 // batch with ErrInvalid; the processor truncates before it gets here.
-// It is Matomo's log_action.name VARCHAR(4096).
-const MaxNameLen = 4096
+// It is Matomo's log_action.name VARCHAR(4096), analytics.MaxNameLen.
+const MaxNameLen = analytics.MaxNameLen
 
 // MaxCategories is how many product or item categories the store keeps
-// (Matomo's five category columns). More fail the batch with ErrInvalid.
-const MaxCategories = 5
+// (Matomo's five category columns, analytics.MaxCategories). More fail the
+// batch with ErrInvalid.
+const MaxCategories = analytics.MaxCategories
 
 // ErrSchema is returned (wrapped) by Open when the database has no schema,
 // an older one, or one newer than this build knows, and Options.Migrate is

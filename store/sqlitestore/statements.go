@@ -66,7 +66,8 @@ const (
 const actionGroupCount = 5
 
 // actionGroups returns the optional column groups of an action, in the
-// order of the parts bits: event, search, content, product, timing.
+// order of the parts bits (storeutil.PartEvent …): event, search, content,
+// product, timing.
 func actionGroups() [actionGroupCount]string {
 	return [...]string{
 		"idaction_event_category idaction_event_action idaction_event_name custom_float",

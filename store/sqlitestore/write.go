@@ -59,11 +59,11 @@ func (s *Store) WriteBatch(ctx context.Context, b *analytics.LogBatch) error {
 		return err
 	}
 	op := "write batch " + b.Shard
-	if b.Shard == "" {
-		return fmt.Errorf("sqlitestore: write batch: empty shard name: %w", analytics.ErrInvalid)
-	}
-	if b.To.Less(b.From) {
-		return fmt.Errorf("sqlitestore: %s: To %v is before From %v: %w", op, b.To, b.From, analytics.ErrInvalid)
+	if err := storeutil.CheckBatch(b); err != nil {
+		if b.Shard == "" {
+			op = "write batch"
+		}
+		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	tx, err := s.wdb.BeginTx(ctx, nil)
 	if err != nil {
@@ -187,16 +187,12 @@ func (w *batchWriter) write(b *analytics.LogBatch) error {
 	return err
 }
 
-// need validates a name and adds it to the batch's names.
-func (w *batchWriter) need(typ uint8, name string) error {
-	if name == "" {
-		return nil
+// need adds a name (checked by storeutil's name walkers) to the batch's
+// names.
+func (w *batchWriter) need(_ int, typ uint8, name string) {
+	if name != "" {
+		w.ids[storeutil.DictKey{Type: typ, Name: name}] = 0
 	}
-	if len(name) > MaxNameLen {
-		return storeutil.Invalid("%d bytes, longer than %d", len(name), MaxNameLen)
-	}
-	w.ids[storeutil.DictKey{Type: typ, Name: name}] = 0
-	return nil
 }
 
 // id returns the resolved id of a name collected by need.
@@ -211,163 +207,12 @@ func (w *batchWriter) id(typ uint8, name string) int64 {
 // nothing, so an invalid row fails the batch before any statement.
 func (w *batchWriter) collect(b *analytics.LogBatch) error {
 	w.ids = make(map[storeutil.DictKey]int64, 2*len(b.Actions)+4*len(b.Visits))
-	for i := range b.Visits {
-		if err := w.collectVisit(&b.Visits[i]); err != nil {
-			return fmt.Errorf("visit %d (id %d): %w", i, b.Visits[i].ID, err)
-		}
-	}
-	for i := range b.Actions {
-		if err := w.collectAction(&b.Actions[i]); err != nil {
-			return fmt.Errorf("action %d (id %d): %w", i, b.Actions[i].ID, err)
-		}
-	}
-	for i := range b.Conversions {
-		if err := w.collectConversion(&b.Conversions[i]); err != nil {
-			return fmt.Errorf("conversion %d (visit %d, goal %d): %w", i, b.Conversions[i].VisitID, b.Conversions[i].GoalID, err)
-		}
-	}
-	for i, d := range b.Invalidated {
-		if d.SiteID <= 0 {
-			return storeutil.Invalid("invalidated day %d: site id %d", i, d.SiteID)
-		}
-		if !storeutil.ValidDay(d.Day) {
-			return storeutil.Invalid("invalidated day %d: day %q is not YYYY-MM-DD", i, d.Day)
-		}
-	}
-	return nil
-}
-
-func (w *batchWriter) collectVisit(v *analytics.Visit) error {
-	if v.ID <= 0 {
-		return storeutil.Invalid("id must be > 0")
-	}
-	if v.SiteID <= 0 {
-		return storeutil.Invalid("site id %d", v.SiteID)
-	}
-	for _, n := range []struct {
-		field string
-		typ   uint8
-		name  string
-	}{{"entry url", storeutil.DictURL, v.EntryURL}, {"entry title", storeutil.DictTitle, v.EntryTitle},
-		{"exit url", storeutil.DictURL, v.ExitURL}, {"exit title", storeutil.DictTitle, v.ExitTitle}} {
-		if err := w.need(n.typ, n.name); err != nil {
-			return fmt.Errorf("%s: %w", n.field, err)
-		}
-	}
-	return nil
-}
-
-func actionURLType(t analytics.ActionType) uint8 {
-	switch t {
-	case analytics.ActionOutlink:
-		return storeutil.DictOutlink
-	case analytics.ActionDownload:
-		return storeutil.DictDownload
-	}
-	return storeutil.DictURL
-}
-
-func (w *batchWriter) collectAction(a *analytics.Action) error {
-	if a.ID <= 0 {
-		return storeutil.Invalid("id must be > 0")
-	}
-	if a.VisitID <= 0 {
-		return storeutil.Invalid("visit id %d", a.VisitID)
-	}
-	if a.SiteID <= 0 {
-		return storeutil.Invalid("site id %d", a.SiteID)
-	}
-	if a.Type < analytics.ActionPageview || a.Type > analytics.ActionContentInteraction {
-		return storeutil.Invalid("unknown type %d", a.Type)
-	}
-	type ref struct {
-		field string
-		typ   uint8
-		name  string
-	}
-	refs := [...]ref{{"url", actionURLType(a.Type), a.URL}, {"title", storeutil.DictTitle, a.Title},
-		{"previous url", storeutil.DictURL, a.PrevURL}, {"previous title", storeutil.DictTitle, a.PrevTitle}}
-	for _, r := range refs {
-		if err := w.need(r.typ, r.name); err != nil {
-			return fmt.Errorf("%s: %w", r.field, err)
-		}
-	}
-	if e := a.Event; e != nil {
-		for _, r := range [...]ref{{"event category", storeutil.DictEventCategory, e.Category},
-			{"event action", storeutil.DictEventAction, e.Action}, {"event name", storeutil.DictEventName, e.Name}} {
-			if err := w.need(r.typ, r.name); err != nil {
-				return fmt.Errorf("%s: %w", r.field, err)
-			}
-		}
-	}
-	if sr := a.Search; sr != nil {
-		if err := w.need(storeutil.DictSearch, sr.Keyword); err != nil {
-			return fmt.Errorf("search keyword: %w", err)
-		}
-	}
-	if c := a.Content; c != nil {
-		for _, r := range [...]ref{{"content name", storeutil.DictContentName, c.Name}, {"content piece", storeutil.DictContentPiece, c.Piece},
-			{"content target", storeutil.DictContentTarget, c.Target}, {"content interaction", storeutil.DictContentInteraction, c.Interaction}} {
-			if err := w.need(r.typ, r.name); err != nil {
-				return fmt.Errorf("%s: %w", r.field, err)
-			}
-		}
-	}
-	if p := a.Product; p != nil {
-		if err := w.need(storeutil.DictSKU, p.SKU); err != nil {
-			return fmt.Errorf("product sku: %w", err)
-		}
-		if err := w.need(storeutil.DictProductName, p.Name); err != nil {
-			return fmt.Errorf("product name: %w", err)
-		}
-		if err := w.needCategories(p.Categories); err != nil {
-			return fmt.Errorf("product: %w", err)
-		}
-	}
-	return nil
-}
-
-func (w *batchWriter) needCategories(list []string) error {
-	if len(list) > MaxCategories {
-		return storeutil.Invalid("%d categories, more than %d", len(list), MaxCategories)
-	}
-	for i, c := range list {
-		if err := w.need(storeutil.DictCategory, c); err != nil {
-			return fmt.Errorf("category %d: %w", i, err)
-		}
-	}
-	return nil
-}
-
-func (w *batchWriter) collectConversion(c *analytics.Conversion) error {
-	if c.VisitID <= 0 {
-		return storeutil.Invalid("visit id %d", c.VisitID)
-	}
-	if c.SiteID <= 0 {
-		return storeutil.Invalid("site id %d", c.SiteID)
-	}
-	if c.GoalID < analytics.GoalCart {
-		return storeutil.Invalid("goal id %d", c.GoalID)
-	}
-	if c.GoalID == analytics.GoalEcommerceOrder && c.OrderID == "" {
-		return storeutil.Invalid("an ecommerce order needs an order id")
-	}
-	if err := w.need(storeutil.DictURL, c.URL); err != nil {
-		return fmt.Errorf("url: %w", err)
-	}
-	for i := range c.Items {
-		it := &c.Items[i]
-		if err := w.need(storeutil.DictSKU, it.SKU); err != nil {
-			return fmt.Errorf("item %d: sku: %w", i, err)
-		}
-		if err := w.need(storeutil.DictProductName, it.Name); err != nil {
-			return fmt.Errorf("item %d: name: %w", i, err)
-		}
-		if err := w.needCategories(it.Categories); err != nil {
-			return fmt.Errorf("item %d: %w", i, err)
-		}
-	}
-	return nil
+	return storeutil.CheckRows(b,
+		func(_ int, v *analytics.Visit) error { return storeutil.VisitNames(v, w.need) },
+		func(_ int, a *analytics.Action) error { return storeutil.ActionNames(a, w.need) },
+		func(_ int, c *analytics.Conversion) error {
+			return storeutil.ConversionNames(c, func(_, slot int, typ uint8, name string) { w.need(slot, typ, name) })
+		})
 }
 
 // dictChunkKinds is the number of sizes of the multi-row dictionary
@@ -485,15 +330,6 @@ func (w *batchWriter) visit(st *sql.Stmt, v *analytics.Visit) error {
 	return err
 }
 
-// Bits of log_link_visit_action.parts, in the order of actionGroups.
-const (
-	partEvent = 1 << iota
-	partSearch
-	partContent
-	partProduct
-	partTiming
-)
-
 func (w *batchWriter) action(a *analytics.Action) error {
 	if err := w.tick(); err != nil {
 		return err
@@ -506,25 +342,10 @@ func (w *batchWriter) action(a *analytics.Action) error {
 	if !a.HitID.IsZero() {
 		hit = a.HitID[:]
 	}
-	var parts int64
-	if a.Event != nil {
-		parts |= partEvent
-	}
-	if a.Search != nil {
-		parts |= partSearch
-	}
-	if a.Content != nil {
-		parts |= partContent
-	}
-	if a.Product != nil {
-		parts |= partProduct
-	}
-	if a.Timing != nil {
-		parts |= partTiming
-	}
+	parts := storeutil.PartsOf(a)
 	args := append(w.args[:0],
 		a.ID, hit, a.VisitID, int64(a.SiteID), a.VisitorID[:], millis(a.Time), int64(a.Type),
-		w.id(actionURLType(a.Type), a.URL), w.id(storeutil.DictTitle, a.Title), w.id(storeutil.DictURL, a.PrevURL), w.id(storeutil.DictTitle, a.PrevTitle),
+		w.id(storeutil.ActionURLType(a.Type), a.URL), w.id(storeutil.DictTitle, a.Title), w.id(storeutil.DictURL, a.PrevURL), w.id(storeutil.DictTitle, a.PrevTitle),
 		a.PageViewID, int64(a.Position), int64(a.TimeSpentRef), parts, dims)
 	if e := a.Event; e != nil {
 		args = append(args, w.id(storeutil.DictEventCategory, e.Category), w.id(storeutil.DictEventAction, e.Action), w.id(storeutil.DictEventName, e.Name),

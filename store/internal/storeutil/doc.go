@@ -4,6 +4,12 @@
 //   - Guard: a store's closed state (Enter, Close) and the wrapping of
 //     driver errors into the analytics sentinels (Wrap), with a hook for
 //     the driver's own error codes; Invalid for ErrInvalid errors;
+//   - the validation rules store/storetest pins (ErrInvalid) of a LogBatch:
+//     CheckBatch, CheckRows (with CheckVisit, CheckAction, CheckConversion
+//     and CheckInvalidated, and a hook per row for the store's own column
+//     limits), and the walkers VisitNames, ActionNames and ConversionNames
+//     that check every dictionary name and hand it to the store with its
+//     slot in the row; the parts bits of an action (PartsOf);
 //   - the codecs of columns both schemas share: site lists and custom
 //     dimensions as JSON (ListJSON, EncodeDimensions), addresses (IPBytes),
 //     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay);
