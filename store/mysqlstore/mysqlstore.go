@@ -175,10 +175,7 @@ func (o *Options) Validate() error {
 	if o.DictionaryCacheSize < 0 {
 		errs = append(errs, "DictionaryCacheSize is negative")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("mysqlstore: options: %s: %w", strings.Join(errs, "; "), analytics.ErrInvalid)
-	}
-	return nil
+	return storeutil.CheckOptions("mysqlstore", errs)
 }
 
 // Store is an analytics.Store on a MySQL 8 or MariaDB 10.6+ database. It

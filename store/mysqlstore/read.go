@@ -216,8 +216,8 @@ func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analyt
 	if err := s.enter("last visit"); err != nil {
 		return v, err
 	}
-	if m.VisitorID.IsZero() == m.ConfigID.IsZero() {
-		return v, fmt.Errorf("mysqlstore: last visit: exactly one of VisitorID and ConfigID must be set: %w", analytics.ErrInvalid)
+	if err := storeutil.CheckVisitorMatch(m); err != nil {
+		return v, fmt.Errorf("mysqlstore: last visit: %w", err)
 	}
 	col, id := "v.idvisitor", m.VisitorID
 	if m.VisitorID.IsZero() {
@@ -252,8 +252,8 @@ func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*ana
 	if err := s.enter("visits"); err != nil {
 		return err
 	}
-	if q.Limit < 0 {
-		return fmt.Errorf("mysqlstore: visits: negative limit %d: %w", q.Limit, analytics.ErrInvalid)
+	if err := storeutil.CheckVisitQuery(q); err != nil {
+		return fmt.Errorf("mysqlstore: visits: %w", err)
 	}
 	where := []string{"v.idsite = ?"}
 	args := []any{int64(q.SiteID)}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/footfall/analytics"
+	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
 // DeleteLogsBefore deletes the site's visits whose last action is before
@@ -28,12 +29,10 @@ func (s *Store) DeleteLogsBefore(ctx context.Context, siteID int, before time.Ti
 	if err := s.enter(op); err != nil {
 		return total, err
 	}
-	switch {
-	case siteID <= 0:
-		return total, fmt.Errorf("mysqlstore: %s: site id must be > 0: %w", op, analytics.ErrInvalid)
-	case chunk <= 0:
-		return total, fmt.Errorf("mysqlstore: %s: chunk %d, want > 0: %w", op, chunk, analytics.ErrInvalid)
-	case before.IsZero() || checkTime(before) != nil:
+	if err := storeutil.CheckPrune(siteID, chunk); err != nil {
+		return total, fmt.Errorf("mysqlstore: %s: %w", op, err)
+	}
+	if before.IsZero() || checkTime(before) != nil {
 		return total, fmt.Errorf("mysqlstore: %s: invalid time: %w", op, analytics.ErrInvalid)
 	}
 	for {
@@ -128,17 +127,11 @@ func visitorIDs(ctx context.Context, tx *sql.Tx, siteID int, f analytics.Visitor
 
 // visitorSites returns siteID, or every site when it is 0.
 func (s *Store) visitorSites(ctx context.Context, op string, siteID int, f analytics.VisitorFilter) ([]int, error) {
-	if f.VisitorID.IsZero() && f.UserID == "" {
-		return nil, fmt.Errorf("mysqlstore: %s: the filter has neither a visitor id nor a user id: %w", op, analytics.ErrInvalid)
+	if err := storeutil.CheckVisitorFilter(siteID, f, lenUserID); err != nil {
+		return nil, fmt.Errorf("mysqlstore: %s: %w", op, err)
 	}
-	if len(f.UserID) > lenUserID {
-		return nil, fmt.Errorf("mysqlstore: %s: user id longer than %d bytes: %w", op, lenUserID, analytics.ErrInvalid)
-	}
-	switch {
-	case siteID > 0:
+	if siteID > 0 {
 		return []int{siteID}, nil
-	case siteID < 0:
-		return nil, fmt.Errorf("mysqlstore: %s: site id %d: %w", op, siteID, analytics.ErrInvalid)
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT idsite FROM site ORDER BY idsite")
 	if err != nil {
@@ -331,8 +324,8 @@ func (s *Store) DeleteUnusedNames(ctx context.Context, chunk int) (int64, error)
 	if err := s.enter(op); err != nil {
 		return 0, err
 	}
-	if chunk <= 0 {
-		return 0, fmt.Errorf("mysqlstore: %s: chunk %d, want > 0: %w", op, chunk, analytics.ErrInvalid)
+	if err := storeutil.CheckChunk(chunk); err != nil {
+		return 0, fmt.Errorf("mysqlstore: %s: %w", op, err)
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

@@ -107,7 +107,7 @@ func (q *siteSQL) scan(sc scanner, s *analytics.Site) error {
 }
 
 func validateSite(s *analytics.Site) error {
-	if _, err := analytics.ParseTimezone(s.Timezone); err != nil {
+	if err := storeutil.CheckSite(s); err != nil {
 		return err
 	}
 	if err := checkTime(s.Created); err != nil {

@@ -41,11 +41,8 @@ func (s *Store) ReserveIDs(ctx context.Context, kind analytics.IDKind, n int) (i
 	if err := s.enter("reserve ids"); err != nil {
 		return 0, err
 	}
-	if kind != analytics.IDVisit && kind != analytics.IDAction {
-		return 0, fmt.Errorf("mysqlstore: reserve ids: unknown kind %d: %w", kind, analytics.ErrInvalid)
-	}
-	if n <= 0 {
-		return 0, fmt.Errorf("mysqlstore: reserve ids: n = %d, want > 0: %w", n, analytics.ErrInvalid)
+	if err := storeutil.CheckReserve(kind, n); err != nil {
+		return 0, fmt.Errorf("mysqlstore: reserve ids: %w", err)
 	}
 	// LAST_INSERT_ID(expr) hands the new value back in the OK packet.
 	res, err := s.db.ExecContext(ctx, "UPDATE id_sequence SET next = LAST_INSERT_ID(next + ?) WHERE kind = ?", int64(n), int64(kind))

@@ -156,8 +156,8 @@ func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analyt
 	if err := s.enter("last visit"); err != nil {
 		return v, err
 	}
-	if m.VisitorID.IsZero() == m.ConfigID.IsZero() {
-		return v, fmt.Errorf("sqlitestore: last visit: exactly one of VisitorID and ConfigID must be set: %w", analytics.ErrInvalid)
+	if err := storeutil.CheckVisitorMatch(m); err != nil {
+		return v, fmt.Errorf("sqlitestore: last visit: %w", err)
 	}
 	st, id := s.r.lastByVisitor, m.VisitorID
 	if m.VisitorID.IsZero() {
@@ -186,8 +186,8 @@ func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*ana
 	if err := s.enter("visits"); err != nil {
 		return err
 	}
-	if q.Limit < 0 {
-		return fmt.Errorf("sqlitestore: visits: negative limit %d: %w", q.Limit, analytics.ErrInvalid)
+	if err := storeutil.CheckVisitQuery(q); err != nil {
+		return fmt.Errorf("sqlitestore: visits: %w", err)
 	}
 	var where []string
 	args := []any{q.SiteID}

@@ -56,13 +56,6 @@ func scanSite(sc scanner, s *analytics.Site) error {
 	return nil
 }
 
-func validateSite(s *analytics.Site) error {
-	if _, err := analytics.ParseTimezone(s.Timezone); err != nil {
-		return err
-	}
-	return nil
-}
-
 // Sites returns every site ordered by ID.
 func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
 	if err := s.enter("sites"); err != nil {
@@ -110,7 +103,7 @@ func (s *Store) CreateSite(ctx context.Context, site *analytics.Site) error {
 	if err := s.enter("create site"); err != nil {
 		return err
 	}
-	if err := validateSite(site); err != nil {
+	if err := storeutil.CheckSite(site); err != nil {
 		return fmt.Errorf("sqlitestore: create site: %w", err)
 	}
 	c := *site
@@ -132,7 +125,7 @@ func (s *Store) UpdateSite(ctx context.Context, site analytics.Site) error {
 	if err := s.enter(op); err != nil {
 		return err
 	}
-	if err := validateSite(&site); err != nil {
+	if err := storeutil.CheckSite(&site); err != nil {
 		return fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	res, err := s.wdb.ExecContext(ctx, s.sql.siteUpdate, append(siteArgs(&site), site.ID)...)

@@ -112,10 +112,7 @@ func (o *Options) Validate() error {
 	if o.DictionaryCacheSize < 0 {
 		errs = append(errs, "DictionaryCacheSize is negative")
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("sqlitestore: options: %s: %w", strings.Join(errs, "; "), analytics.ErrInvalid)
-	}
-	return nil
+	return storeutil.CheckOptions("sqlitestore", errs)
 }
 
 // Store is an analytics.Store on an SQLite database. It is safe for

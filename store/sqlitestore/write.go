@@ -34,11 +34,8 @@ func (s *Store) ReserveIDs(ctx context.Context, kind analytics.IDKind, n int) (i
 	if err := s.enter("reserve ids"); err != nil {
 		return 0, err
 	}
-	if kind != analytics.IDVisit && kind != analytics.IDAction {
-		return 0, fmt.Errorf("sqlitestore: reserve ids: unknown kind %d: %w", kind, analytics.ErrInvalid)
-	}
-	if n <= 0 {
-		return 0, fmt.Errorf("sqlitestore: reserve ids: n = %d, want > 0: %w", n, analytics.ErrInvalid)
+	if err := storeutil.CheckReserve(kind, n); err != nil {
+		return 0, fmt.Errorf("sqlitestore: reserve ids: %w", err)
 	}
 	var first int64
 	if err := s.w.reserve.QueryRowContext(ctx, n, int(kind), n).Scan(&first); err != nil {

@@ -10,6 +10,9 @@
 //     limits), and the walkers VisitNames, ActionNames and ConversionNames
 //     that check every dictionary name and hand it to the store with its
 //     slot in the row; the parts bits of an action (PartsOf);
+//   - the argument checks of the other methods (CheckReserve,
+//     CheckVisitorMatch, CheckVisitQuery, CheckPrune, CheckChunk,
+//     CheckVisitorFilter, CheckSite) and of Options (CheckOptions);
 //   - the codecs of columns both schemas share: site lists and custom
 //     dimensions as JSON (ListJSON, EncodeDimensions), addresses (IPBytes),
 //     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay);
