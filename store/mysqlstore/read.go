@@ -42,7 +42,7 @@ var (
 	itemSelect       = "SELECT " + strings.Join(itemColumns, ", ") + " FROM log_conversion_item"
 )
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = storeutil.Scanner
 
 func scanVisit(sc scanner, v *analytics.Visit) error {
 	var (
@@ -234,10 +234,6 @@ func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analyt
 	return v, nil
 }
 
-// visitChunk is how many visits Visits loads actions and conversions for
-// at a time.
-const visitChunk = 256
-
 // Visits calls fn for each visit matching q, in q's order (ties broken by
 // visit ID).
 //
@@ -309,12 +305,12 @@ func (s *Store) scanVisits(ctx context.Context, op, where string, args []any, or
 		return s.wrap(ctx, op, err)
 	}
 	defer tx.Rollback()
-	ids, err := queryIDs(ctx, tx, "SELECT v.idvisit FROM log_visit v"+tail, args...)
+	ids, err := storeutil.QueryIDs(ctx, tx, "SELECT v.idvisit FROM log_visit v"+tail, args...)
 	if err != nil {
 		return s.wrap(ctx, op, err)
 	}
-	for start := 0; start < len(ids); start += visitChunk {
-		chunk, err := s.loadVisits(ctx, tx, ids[start:min(start+visitChunk, len(ids))])
+	for start := 0; start < len(ids); start += storeutil.VisitChunk {
+		chunk, err := s.loadVisits(ctx, tx, ids[start:min(start+storeutil.VisitChunk, len(ids))])
 		if err != nil {
 			return s.wrap(ctx, op, err)
 		}
@@ -325,23 +321,6 @@ func (s *Store) scanVisits(ctx context.Context, op, where string, args []any, or
 		}
 	}
 	return tx.Commit()
-}
-
-func queryIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
 }
 
 // loadVisits reads the visits ids (in that order) with their actions,

@@ -24,33 +24,27 @@ import (
 // deleted so far. A cancelled ctx stops it between chunks or mid-chunk
 // (that chunk is rolled back).
 func (s *Store) DeleteLogsBefore(ctx context.Context, siteID int, before time.Time, chunk int) (analytics.Deleted, error) {
-	var total analytics.Deleted
+	var none analytics.Deleted
 	op := fmt.Sprintf("delete logs of site %d before %s", siteID, before.UTC().Format(time.RFC3339))
 	if err := s.enter(op); err != nil {
-		return total, err
+		return none, err
 	}
 	if err := storeutil.CheckPrune(siteID, chunk); err != nil {
-		return total, fmt.Errorf("mysqlstore: %s: %w", op, err)
+		return none, fmt.Errorf("mysqlstore: %s: %w", op, err)
 	}
 	if before.IsZero() || checkTime(before) != nil {
-		return total, fmt.Errorf("mysqlstore: %s: invalid time: %w", op, analytics.ErrInvalid)
+		return none, fmt.Errorf("mysqlstore: %s: invalid time: %w", op, analytics.ErrInvalid)
 	}
-	for {
-		n, err := s.deleteChunk(ctx, func(tx *sql.Tx) ([]int64, error) {
-			return queryIDs(ctx, tx, `SELECT idvisit FROM log_visit WHERE idsite = ? AND visit_last_action_time < ?
+	total, err := storeutil.DeleteInChunks(chunk, func() (analytics.Deleted, error) {
+		return s.deleteChunk(ctx, func(tx *sql.Tx) ([]int64, error) {
+			return storeutil.QueryIDs(ctx, tx, `SELECT idvisit FROM log_visit WHERE idsite = ? AND visit_last_action_time < ?
 				ORDER BY visit_last_action_time, idvisit LIMIT ? FOR UPDATE`, int64(siteID), before, int64(chunk))
 		})
-		total.Visits += n.Visits
-		total.Actions += n.Actions
-		total.Conversions += n.Conversions
-		total.Items += n.Items
-		if err != nil {
-			return total, s.wrap(ctx, op, err)
-		}
-		if n.Visits < int64(chunk) {
-			return total, nil
-		}
+	})
+	if err != nil {
+		return total, s.wrap(ctx, op, err)
 	}
+	return total, nil
 }
 
 // deleteChunk deletes, in one transaction, the visits ids returns (it
@@ -122,34 +116,7 @@ func visitorIDs(ctx context.Context, tx *sql.Tx, siteID int, f analytics.Visitor
 	} else {
 		q = "SELECT idvisit FROM (" + q + ") AS v ORDER BY visit_first_action_time, idvisit"
 	}
-	return queryIDs(ctx, tx, q, args...)
-}
-
-// visitorSites returns siteID, or every site when it is 0.
-func (s *Store) visitorSites(ctx context.Context, op string, siteID int, f analytics.VisitorFilter) ([]int, error) {
-	if err := storeutil.CheckVisitorFilter(siteID, f, lenUserID); err != nil {
-		return nil, fmt.Errorf("mysqlstore: %s: %w", op, err)
-	}
-	if siteID > 0 {
-		return []int{siteID}, nil
-	}
-	rows, err := s.db.QueryContext(ctx, "SELECT idsite FROM site ORDER BY idsite")
-	if err != nil {
-		return nil, s.wrap(ctx, op, err)
-	}
-	defer rows.Close()
-	var sites []int
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			return nil, s.wrap(ctx, op, err)
-		}
-		sites = append(sites, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap(ctx, op, err)
-	}
-	return sites, nil
+	return storeutil.QueryIDs(ctx, tx, q, args...)
 }
 
 // ExportVisitor returns every stored visit of the visitor (by visitor id
@@ -161,30 +128,20 @@ func (s *Store) ExportVisitor(ctx context.Context, siteID int, f analytics.Visit
 	if err := s.enter(op); err != nil {
 		return nil, err
 	}
-	sites, err := s.visitorSites(ctx, op, siteID, f)
+	sites, err := storeutil.VisitorSites(ctx, s.db, siteID, f, lenUserID)
 	if err != nil {
-		return nil, err
+		return nil, s.wrap(ctx, op, err)
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	if err != nil {
 		return nil, s.wrap(ctx, op, err)
 	}
 	defer tx.Rollback()
-	var out []analytics.VisitDetails
-	for _, site := range sites {
-		ids, err := visitorIDs(ctx, tx, site, f, false)
-		if err != nil {
-			return nil, s.wrap(ctx, op, err)
-		}
-		for start := 0; start < len(ids); start += visitChunk {
-			chunk, err := s.loadVisits(ctx, tx, ids[start:min(start+visitChunk, len(ids))])
-			if err != nil {
-				return nil, s.wrap(ctx, op, err)
-			}
-			for _, d := range chunk {
-				out = append(out, *d)
-			}
-		}
+	out, err := storeutil.ExportVisits(sites,
+		func(site int) ([]int64, error) { return visitorIDs(ctx, tx, site, f, false) },
+		func(ids []int64) ([]*analytics.VisitDetails, error) { return s.loadVisits(ctx, tx, ids) })
+	if err != nil {
+		return nil, s.wrap(ctx, op, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, s.wrap(ctx, op, err)
@@ -202,20 +159,12 @@ func (s *Store) DeleteVisitor(ctx context.Context, siteID int, f analytics.Visit
 	if err := s.enter(op); err != nil {
 		return analytics.Deleted{}, err
 	}
-	sites, err := s.visitorSites(ctx, op, siteID, f)
+	sites, err := storeutil.VisitorSites(ctx, s.db, siteID, f, lenUserID)
 	if err != nil {
-		return analytics.Deleted{}, err
+		return analytics.Deleted{}, s.wrap(ctx, op, err)
 	}
 	d, err := s.deleteChunk(ctx, func(tx *sql.Tx) ([]int64, error) {
-		var all []int64
-		for _, site := range sites {
-			ids, err := visitorIDs(ctx, tx, site, f, true)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, ids...)
-		}
-		return all, nil
+		return storeutil.SiteVisitIDs(sites, func(site int) ([]int64, error) { return visitorIDs(ctx, tx, site, f, true) })
 	})
 	if err != nil {
 		return analytics.Deleted{}, s.wrap(ctx, op, err)

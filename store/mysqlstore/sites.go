@@ -121,20 +121,8 @@ func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
 	if err := s.enter("sites"); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, s.site.selectAll+" ORDER BY idsite")
+	sites, err := storeutil.QueryAll(ctx, s.db, s.site.scan, s.site.selectAll+" ORDER BY idsite")
 	if err != nil {
-		return nil, s.wrap(ctx, "sites", err)
-	}
-	defer rows.Close()
-	var sites []analytics.Site
-	for rows.Next() {
-		var site analytics.Site
-		if err := s.site.scan(rows, &site); err != nil {
-			return nil, s.wrap(ctx, "sites", err)
-		}
-		sites = append(sites, site)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.wrap(ctx, "sites", err)
 	}
 	return sites, nil
@@ -352,20 +340,10 @@ func (s *Store) Invalidations(ctx context.Context) ([]analytics.SiteDay, error) 
 	if err := s.enter("invalidations"); err != nil {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT idsite, DATE_FORMAT(day, '%Y-%m-%d') FROM archive_invalidation ORDER BY idsite, day")
+	days, err := storeutil.QueryAll(ctx, s.db, func(sc storeutil.Scanner, d *analytics.SiteDay) error {
+		return sc.Scan(&d.SiteID, &d.Day)
+	}, "SELECT idsite, DATE_FORMAT(day, '%Y-%m-%d') FROM archive_invalidation ORDER BY idsite, day")
 	if err != nil {
-		return nil, s.wrap(ctx, "invalidations", err)
-	}
-	defer rows.Close()
-	var days []analytics.SiteDay
-	for rows.Next() {
-		var d analytics.SiteDay
-		if err := rows.Scan(&d.SiteID, &d.Day); err != nil {
-			return nil, s.wrap(ctx, "invalidations", err)
-		}
-		days = append(days, d)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.wrap(ctx, "invalidations", err)
 	}
 	return days, nil

@@ -12,7 +12,7 @@ import (
 	"github.com/footfall/analytics/store/internal/storeutil"
 )
 
-type scanner interface{ Scan(dest ...any) error }
+type scanner = storeutil.Scanner
 
 func scanVisit(sc scanner, v *analytics.Visit) error {
 	var (
@@ -173,10 +173,6 @@ func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analyt
 	return v, nil
 }
 
-// visitChunk is how many visits Visits loads actions and conversions for
-// at a time.
-const visitChunk = 256
-
 // Visits calls fn for each visit matching q, in q's order (ties broken by
 // visit ID), inside one read transaction, so the scan sees one snapshot.
 // It holds one read connection until it returns: fn may call the Store,
@@ -225,7 +221,7 @@ func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*ana
 	}
 	defer rows.Close()
 
-	chunk := make([]*analytics.VisitDetails, 0, visitChunk)
+	chunk := make([]*analytics.VisitDetails, 0, storeutil.VisitChunk)
 	flush := func() error {
 		if len(chunk) == 0 {
 			return nil
@@ -249,7 +245,7 @@ func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*ana
 			return s.wrap(ctx, "visits", err)
 		}
 		chunk = append(chunk, d)
-		if !q.WithActions || len(chunk) == visitChunk {
+		if !q.WithActions || len(chunk) == storeutil.VisitChunk {
 			if err := flush(); err != nil {
 				return err
 			}

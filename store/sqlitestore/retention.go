@@ -30,50 +30,27 @@ func idList(ids []int64) string {
 // chunk. A visit goes whole or not at all. It returns what it deleted; on
 // error, what was deleted so far.
 func (s *Store) DeleteLogsBefore(ctx context.Context, siteID int, before time.Time, chunk int) (analytics.Deleted, error) {
-	var total analytics.Deleted
+	var none analytics.Deleted
 	op := fmt.Sprintf("delete logs of site %d before %s", siteID, before.UTC().Format(time.RFC3339))
 	if err := s.enter(op); err != nil {
-		return total, err
+		return none, err
 	}
 	if err := storeutil.CheckPrune(siteID, chunk); err != nil {
-		return total, fmt.Errorf("sqlitestore: %s: %w", op, err)
+		return none, fmt.Errorf("sqlitestore: %s: %w", op, err)
 	}
 	if before.IsZero() {
-		return total, fmt.Errorf("sqlitestore: %s: zero time: %w", op, analytics.ErrInvalid)
+		return none, fmt.Errorf("sqlitestore: %s: zero time: %w", op, analytics.ErrInvalid)
 	}
-	for {
-		d, err := s.deleteVisits(ctx, func(tx *sql.Tx) ([]int64, error) {
-			return queryIDs(ctx, tx, `SELECT idvisit FROM log_visit WHERE idsite = ? AND visit_last_action_time < ?
+	total, err := storeutil.DeleteInChunks(chunk, func() (analytics.Deleted, error) {
+		return s.deleteVisits(ctx, func(tx *sql.Tx) ([]int64, error) {
+			return storeutil.QueryIDs(ctx, tx, `SELECT idvisit FROM log_visit WHERE idsite = ? AND visit_last_action_time < ?
 				ORDER BY visit_last_action_time, idvisit LIMIT ?`, siteID, millis(before), chunk)
 		})
-		total.Visits += d.Visits
-		total.Actions += d.Actions
-		total.Conversions += d.Conversions
-		total.Items += d.Items
-		if err != nil {
-			return total, s.wrap(ctx, op, err)
-		}
-		if d.Visits < int64(chunk) {
-			return total, nil
-		}
-	}
-}
-
-func queryIDs(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
+	})
 	if err != nil {
-		return nil, err
+		return total, s.wrap(ctx, op, err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return total, nil
 }
 
 // deleteVisits deletes, in one write transaction, the visits ids returns
@@ -127,35 +104,8 @@ func visitorIDs(ctx context.Context, tx *sql.Tx, siteID int, f analytics.Visitor
 		parts = append(parts, "SELECT idvisit FROM log_visit WHERE idsite = ? AND user_id = ?")
 		args = append(args, siteID, f.UserID)
 	}
-	return queryIDs(ctx, tx, "SELECT idvisit FROM log_visit WHERE idvisit IN ("+strings.Join(parts, " UNION ")+
+	return storeutil.QueryIDs(ctx, tx, "SELECT idvisit FROM log_visit WHERE idvisit IN ("+strings.Join(parts, " UNION ")+
 		") ORDER BY visit_first_action_time, idvisit", args...)
-}
-
-// visitorSites returns siteID, or every site when it is 0.
-func (s *Store) visitorSites(ctx context.Context, op string, siteID int, f analytics.VisitorFilter) ([]int, error) {
-	if err := storeutil.CheckVisitorFilter(siteID, f, 0); err != nil {
-		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	if siteID > 0 {
-		return []int{siteID}, nil
-	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT idsite FROM site ORDER BY idsite")
-	if err != nil {
-		return nil, s.wrap(ctx, op, err)
-	}
-	defer rows.Close()
-	var sites []int
-	for rows.Next() {
-		var id int
-		if err := rows.Scan(&id); err != nil {
-			return nil, s.wrap(ctx, op, err)
-		}
-		sites = append(sites, id)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap(ctx, op, err)
-	}
-	return sites, nil
 }
 
 // ExportVisitor returns every stored visit of the visitor (by visitor id
@@ -167,30 +117,20 @@ func (s *Store) ExportVisitor(ctx context.Context, siteID int, f analytics.Visit
 	if err := s.enter(op); err != nil {
 		return nil, err
 	}
-	sites, err := s.visitorSites(ctx, op, siteID, f)
+	sites, err := storeutil.VisitorSites(ctx, s.rdb, siteID, f, 0)
 	if err != nil {
-		return nil, err
+		return nil, s.wrap(ctx, op, err)
 	}
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, s.wrap(ctx, op, err)
 	}
 	defer tx.Rollback()
-	var out []analytics.VisitDetails
-	for _, site := range sites {
-		ids, err := visitorIDs(ctx, tx, site, f)
-		if err != nil {
-			return nil, s.wrap(ctx, op, err)
-		}
-		for start := 0; start < len(ids); start += visitChunk {
-			chunk, err := s.visitsByID(ctx, tx, ids[start:min(start+visitChunk, len(ids))])
-			if err != nil {
-				return nil, s.wrap(ctx, op, err)
-			}
-			for _, d := range chunk {
-				out = append(out, *d)
-			}
-		}
+	out, err := storeutil.ExportVisits(sites,
+		func(site int) ([]int64, error) { return visitorIDs(ctx, tx, site, f) },
+		func(ids []int64) ([]*analytics.VisitDetails, error) { return s.visitsByID(ctx, tx, ids) })
+	if err != nil {
+		return nil, s.wrap(ctx, op, err)
 	}
 	return out, nil
 }
@@ -234,20 +174,12 @@ func (s *Store) DeleteVisitor(ctx context.Context, siteID int, f analytics.Visit
 	if err := s.enter(op); err != nil {
 		return analytics.Deleted{}, err
 	}
-	sites, err := s.visitorSites(ctx, op, siteID, f)
+	sites, err := storeutil.VisitorSites(ctx, s.rdb, siteID, f, 0)
 	if err != nil {
-		return analytics.Deleted{}, err
+		return analytics.Deleted{}, s.wrap(ctx, op, err)
 	}
 	d, err := s.deleteVisits(ctx, func(tx *sql.Tx) ([]int64, error) {
-		var all []int64
-		for _, site := range sites {
-			ids, err := visitorIDs(ctx, tx, site, f)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, ids...)
-		}
-		return all, nil
+		return storeutil.SiteVisitIDs(sites, func(site int) ([]int64, error) { return visitorIDs(ctx, tx, site, f) })
 	})
 	if err != nil {
 		return analytics.Deleted{}, s.wrap(ctx, op, err)

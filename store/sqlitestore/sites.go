@@ -61,20 +61,8 @@ func (s *Store) Sites(ctx context.Context) ([]analytics.Site, error) {
 	if err := s.enter("sites"); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, s.sql.siteSelect+" ORDER BY s.idsite")
+	sites, err := storeutil.QueryAll(ctx, s.rdb, scanSite, s.sql.siteSelect+" ORDER BY s.idsite")
 	if err != nil {
-		return nil, s.wrap(ctx, "sites", err)
-	}
-	defer rows.Close()
-	var sites []analytics.Site
-	for rows.Next() {
-		var site analytics.Site
-		if err := scanSite(rows, &site); err != nil {
-			return nil, s.wrap(ctx, "sites", err)
-		}
-		sites = append(sites, site)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.wrap(ctx, "sites", err)
 	}
 	return sites, nil
@@ -169,22 +157,13 @@ func (s *Store) Goals(ctx context.Context, siteID int) ([]analytics.Goal, error)
 	if err := siteExists(ctx, tx, siteID); err != nil {
 		return nil, s.wrap(ctx, op, err)
 	}
-	rows, err := tx.QueryContext(ctx, s.sql.goalSelect+" WHERE g.idsite = ? ORDER BY g.idgoal", siteID)
-	if err != nil {
-		return nil, s.wrap(ctx, op, err)
-	}
-	defer rows.Close()
-	var goals []analytics.Goal
-	for rows.Next() {
-		var g analytics.Goal
+	goals, err := storeutil.QueryAll(ctx, tx, func(sc storeutil.Scanner, g *analytics.Goal) error {
 		var cs, am int64
-		if err := rows.Scan(&g.SiteID, &g.ID, &g.Name, &g.Match, &g.Pattern, &g.PatternType, &cs, &am, &g.Revenue); err != nil {
-			return nil, s.wrap(ctx, op, err)
-		}
+		err := sc.Scan(&g.SiteID, &g.ID, &g.Name, &g.Match, &g.Pattern, &g.PatternType, &cs, &am, &g.Revenue)
 		g.CaseSensitive, g.AllowMultiple = cs != 0, am != 0
-		goals = append(goals, g)
-	}
-	if err := rows.Err(); err != nil {
+		return err
+	}, s.sql.goalSelect+" WHERE g.idsite = ? ORDER BY g.idgoal", siteID)
+	if err != nil {
 		return nil, s.wrap(ctx, op, err)
 	}
 	return goals, nil
@@ -277,20 +256,10 @@ func (s *Store) Invalidations(ctx context.Context) ([]analytics.SiteDay, error) 
 	if err := s.enter("invalidations"); err != nil {
 		return nil, err
 	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT idsite, day FROM archive_invalidation ORDER BY idsite, day")
+	days, err := storeutil.QueryAll(ctx, s.rdb, func(sc storeutil.Scanner, d *analytics.SiteDay) error {
+		return sc.Scan(&d.SiteID, &d.Day)
+	}, "SELECT idsite, day FROM archive_invalidation ORDER BY idsite, day")
 	if err != nil {
-		return nil, s.wrap(ctx, "invalidations", err)
-	}
-	defer rows.Close()
-	var days []analytics.SiteDay
-	for rows.Next() {
-		var d analytics.SiteDay
-		if err := rows.Scan(&d.SiteID, &d.Day); err != nil {
-			return nil, s.wrap(ctx, "invalidations", err)
-		}
-		days = append(days, d)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, s.wrap(ctx, "invalidations", err)
 	}
 	return days, nil

@@ -18,6 +18,9 @@
 //     visitor ids, booleans, nullable floats, and days (ValidDay, CheckDay);
 //   - the action dictionary: its types (Dict*), keys (DictKey) and the
 //     bounded, epoch-tagged cache of name ids (NameCache, on Generations);
+//   - row helpers (QueryAll, QueryIDs) and the loops of retention and the
+//     GDPR tools (DeleteInChunks, VisitorSites, SiteVisitIDs,
+//     ExportVisits);
 //   - the discovery of numbered migration files (ParseMigrations); how a
 //     migration is applied stays with each driver.
 //
