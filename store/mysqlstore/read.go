@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -45,58 +44,25 @@ var (
 type scanner = storeutil.Scanner
 
 func scanVisit(sc scanner, v *analytics.Visit) error {
-	var (
-		visitor, config, ip, dims []byte
-		first, last               time.Time
-		refType, devType          int64
-		plugins                   int64
-		lat, lon                  sql.NullFloat64
-	)
-	r, c, l := &v.Referrer, &v.Client, &v.Location
-	err := sc.Scan(
-		&v.ID, &v.SiteID, &visitor, &config, &v.UserID, &v.Profilable,
-		&first, &last, &v.TotalTime, &v.LocalTime,
-		&v.Actions, &v.Interactions, &v.Searches, &v.Events, &v.Pageviews,
-		&v.VisitCount, &v.Returning, &v.SecondsSinceFirst, &v.SecondsSinceLast, &v.SecondsSinceOrder,
-		&v.GoalConverted, &v.GoalBuyer,
-		&v.EntryURL, &v.EntryTitle, &v.ExitURL, &v.ExitTitle, &v.LastActionID,
-		&refType, &r.Name, &r.Keyword, &r.URL, &r.CampaignSource, &r.CampaignMedium, &r.CampaignContent, &r.CampaignID,
-		&c.BrowserName, &c.BrowserVersion, &c.BrowserEngine, &c.OSName, &c.OSVersion, &devType,
-		&c.DeviceBrand, &c.DeviceModel, &c.Resolution, &plugins, &c.Lang,
-		&ip, &l.CountryCode, &l.RegionCode, &l.RegionName, &l.City, &lat, &lon,
-		&l.TimeZone, &dims)
-	if err != nil {
+	var row storeutil.VisitRow
+	var first, last time.Time
+	if err := sc.Scan(row.Dest(v, &v.Profilable, &first, &last, &v.GoalConverted)...); err != nil {
 		return err
 	}
-	v.VisitorID, v.ConfigID = storeutil.VisitorID(visitor), storeutil.VisitorID(config)
 	v.FirstActionTime, v.LastActionTime = timeOf(first), timeOf(last)
-	r.Type = analytics.ReferrerType(refType)
-	c.DeviceType = analytics.DeviceType(devType)
-	c.Plugins = uint16(plugins)
-	if lat.Valid && lon.Valid {
-		l.Latitude, l.Longitude, l.HasCoords = lat.Float64, lon.Float64, true
-	}
-	if v.IP, err = storeutil.ParseIP(ip); err != nil {
-		return err
-	}
-	v.Dimensions, err = storeutil.ParseDimensions(dims)
-	return err
+	return row.Decode(v)
 }
 
 // actionRow is an action as read, its names still ids.
 type actionRow struct {
 	a                              analytics.Action
+	p                              storeutil.ActionParts // names filled by finish
 	url, title, prevURL, prevTitle uint32
 	evCat, evAct, evName           sql.NullInt64
 	kw                             sql.NullInt64
 	cName, cPiece, cTarget, cInter sql.NullInt64
 	sku, pname                     sql.NullInt64
 	cats                           [maxCategories]sql.NullInt64
-	parts                          int64
-	evValue, price                 sql.NullFloat64
-	searchCat                      []byte
-	searchCount                    sql.NullInt64
-	tNet, tSrv, tTr, tDP, tDC, tOL sql.NullInt64
 }
 
 func scanAction(sc scanner, r *actionRow) error {
@@ -105,15 +71,15 @@ func scanAction(sc scanner, r *actionRow) error {
 		t                  time.Time
 		typ                int64
 	)
-	a := &r.a
+	a, p := &r.a, &r.p
 	err := sc.Scan(
 		&a.ID, &a.SiteID, &visitor, &a.VisitID, &t, &hit, &typ,
-		&r.url, &r.title, &r.prevURL, &r.prevTitle, &a.PageViewID, &a.Position, &a.TimeSpentRef, &r.parts,
-		&r.evCat, &r.evAct, &r.evName, &r.evValue,
-		&r.kw, &r.searchCat, &r.searchCount,
+		&r.url, &r.title, &r.prevURL, &r.prevTitle, &a.PageViewID, &a.Position, &a.TimeSpentRef, &p.Parts,
+		&r.evCat, &r.evAct, &r.evName, &p.EventValue,
+		&r.kw, &p.SearchCategory, &p.SearchCount,
 		&r.cName, &r.cPiece, &r.cTarget, &r.cInter,
-		&r.sku, &r.pname, &r.cats[0], &r.cats[1], &r.cats[2], &r.cats[3], &r.cats[4], &r.price,
-		&r.tNet, &r.tSrv, &r.tTr, &r.tDP, &r.tDC, &r.tOL, &dims)
+		&r.sku, &r.pname, &r.cats[0], &r.cats[1], &r.cats[2], &r.cats[3], &r.cats[4], &p.Price,
+		&p.Timing[0], &p.Timing[1], &p.Timing[2], &p.Timing[3], &p.Timing[4], &p.Timing[5], &dims)
 	if err != nil {
 		return err
 	}
@@ -140,29 +106,17 @@ func (r *actionRow) want(w map[uint32]string) {
 
 // finish fills the names and optional parts of r.a.
 func (r *actionRow) finish(names map[uint32]string) {
-	a := &r.a
+	a, p := &r.a, &r.p
 	name := func(n sql.NullInt64) string { return names[uint32(n.Int64)] }
 	a.URL, a.Title, a.PrevURL, a.PrevTitle = names[r.url], names[r.title], names[r.prevURL], names[r.prevTitle]
-	if r.parts&storeutil.PartEvent != 0 {
-		a.Event = &analytics.Event{Category: name(r.evCat), Action: name(r.evAct), Name: name(r.evName),
-			Value: r.evValue.Float64, HasValue: r.evValue.Valid}
+	p.EventCategory, p.EventAction, p.EventName = name(r.evCat), name(r.evAct), name(r.evName)
+	p.SearchKeyword = name(r.kw)
+	p.ContentName, p.ContentPiece, p.ContentTarget, p.ContentInteraction = name(r.cName), name(r.cPiece), name(r.cTarget), name(r.cInter)
+	p.SKU, p.ProductName = name(r.sku), name(r.pname)
+	if p.Parts&storeutil.PartProduct != 0 {
+		p.Categories = categoriesOf(r.cats[:], names)
 	}
-	if r.parts&storeutil.PartSearch != 0 {
-		a.Search = &analytics.Search{Keyword: name(r.kw), Category: string(r.searchCat), Count: int(r.searchCount.Int64)}
-	}
-	if r.parts&storeutil.PartContent != 0 {
-		a.Content = &analytics.Content{Name: name(r.cName), Piece: name(r.cPiece), Target: name(r.cTarget), Interaction: name(r.cInter)}
-	}
-	if r.parts&storeutil.PartProduct != 0 {
-		a.Product = &analytics.ProductView{SKU: name(r.sku), Name: name(r.pname), Categories: categoriesOf(r.cats[:], names),
-			Price: r.price.Float64}
-	}
-	if r.parts&storeutil.PartTiming != 0 {
-		a.Timing = &analytics.PageTiming{
-			Network: int32(r.tNet.Int64), Server: int32(r.tSrv.Int64), Transfer: int32(r.tTr.Int64),
-			DOMProcessing: int32(r.tDP.Int64), DOMCompletion: int32(r.tDC.Int64), OnLoad: int32(r.tOL.Int64),
-		}
-	}
+	p.Apply(a)
 }
 
 func scanConversion(sc scanner, c *analytics.Conversion, url *uint32, items *int) error {
@@ -251,34 +205,14 @@ func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*ana
 	if err := storeutil.CheckVisitQuery(q); err != nil {
 		return fmt.Errorf("mysqlstore: visits: %w", err)
 	}
-	where := []string{"v.idsite = ?"}
-	args := []any{int64(q.SiteID)}
-	if !q.From.IsZero() {
-		where = append(where, "v.visit_last_action_time >= ?")
-		args = append(args, q.From)
-	}
-	if !q.To.IsZero() {
-		where = append(where, "v.visit_last_action_time < ?")
-		args = append(args, q.To)
-	}
-	if !q.VisitorID.IsZero() {
-		where = append(where, "v.idvisitor = ?")
-		args = append(args, q.VisitorID[:])
-	}
-	order := "v.visit_first_action_time, v.idvisit"
-	if q.NewestFirst {
-		order = "v.visit_last_action_time DESC, v.idvisit DESC"
-	}
-	return s.scanVisits(ctx, "visits", strings.Join(where, " AND "), args, order, q.Limit, q.WithActions, fn)
+	tail, args := storeutil.VisitQuerySQL(q, func(t time.Time) any { return t })
+	return s.scanVisits(ctx, "visits", tail, args, q.WithActions, fn)
 }
 
-// scanVisits runs Visits for any condition on log_visit v.
-func (s *Store) scanVisits(ctx context.Context, op, where string, args []any, order string, limit int, withActions bool,
+// scanVisits runs Visits for a tail (WHERE, ORDER BY, LIMIT) of a SELECT
+// from log_visit v.
+func (s *Store) scanVisits(ctx context.Context, op, tail string, args []any, withActions bool,
 	fn func(*analytics.VisitDetails) error) error {
-	tail := " WHERE " + where + " ORDER BY " + order
-	if limit > 0 {
-		tail += " LIMIT " + strconv.Itoa(limit)
-	}
 	if !withActions {
 		rows, err := s.db.QueryContext(ctx, visitSelect+tail, args...)
 		if err != nil {

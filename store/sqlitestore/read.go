@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/footfall/analytics"
 	"github.com/footfall/analytics/store/internal/storeutil"
@@ -15,72 +16,31 @@ import (
 type scanner = storeutil.Scanner
 
 func scanVisit(sc scanner, v *analytics.Visit) error {
-	var (
-		visitor, config, ip []byte
-		profilable          int64
-		first, last         int64
-		converted           int64
-		refType, devType    int64
-		plugins             int64
-		lat, lon            sql.NullFloat64
-		dims                []byte
-	)
-	r, c, l := &v.Referrer, &v.Client, &v.Location
-	err := sc.Scan(
-		&v.ID, &v.SiteID, &visitor, &config, &v.UserID, &profilable,
-		&first, &last, &v.TotalTime, &v.LocalTime,
-		&v.Actions, &v.Interactions, &v.Searches, &v.Events, &v.Pageviews,
-		&v.VisitCount, &v.Returning, &v.SecondsSinceFirst, &v.SecondsSinceLast, &v.SecondsSinceOrder,
-		&converted, &v.GoalBuyer,
-		&v.EntryURL, &v.EntryTitle, &v.ExitURL, &v.ExitTitle, &v.LastActionID,
-		&refType, &r.Name, &r.Keyword, &r.URL, &r.CampaignSource, &r.CampaignMedium, &r.CampaignContent, &r.CampaignID,
-		&c.BrowserName, &c.BrowserVersion, &c.BrowserEngine, &c.OSName, &c.OSVersion, &devType,
-		&c.DeviceBrand, &c.DeviceModel, &c.Resolution, &plugins, &c.Lang,
-		&ip, &l.CountryCode, &l.RegionCode, &l.RegionName, &l.City, &lat, &lon,
-		&l.TimeZone, &dims)
-	if err != nil {
+	var row storeutil.VisitRow
+	var profilable, first, last, converted int64
+	if err := sc.Scan(row.Dest(v, &profilable, &first, &last, &converted)...); err != nil {
 		return err
 	}
-	v.VisitorID, v.ConfigID = storeutil.VisitorID(visitor), storeutil.VisitorID(config)
 	v.Profilable, v.GoalConverted = profilable != 0, converted != 0
 	v.FirstActionTime, v.LastActionTime = fromMillis(first), fromMillis(last)
-	r.Type = analytics.ReferrerType(refType)
-	c.DeviceType = analytics.DeviceType(devType)
-	c.Plugins = uint16(plugins)
-	if lat.Valid && lon.Valid {
-		l.Latitude, l.Longitude, l.HasCoords = lat.Float64, lon.Float64, true
-	}
-	if v.IP, err = storeutil.ParseIP(ip); err != nil {
-		return err
-	}
-	v.Dimensions, err = storeutil.ParseDimensions(dims)
-	return err
+	return row.Decode(v)
 }
 
 func scanAction(sc scanner, a *analytics.Action) error {
 	var (
-		hit, visitor                   []byte
-		t, typ, parts                  int64
-		evCat, evAct, evName           string
-		evValue                        sql.NullFloat64
-		kw                             string
-		searchCat                      sql.NullString
-		searchCount                    sql.NullInt64
-		cName, cPiece, cTarget, cInter string
-		sku, pname                     string
-		cats                           [MaxCategories]sql.NullString
-		price                          sql.NullFloat64
-		tNet, tSrv, tTr, tDP, tDC, tOL sql.NullInt64
-		dims                           []byte
+		hit, visitor, dims []byte
+		t, typ             int64
+		p                  storeutil.ActionParts
+		cats               [MaxCategories]sql.NullString
 	)
 	err := sc.Scan(
 		&a.ID, &hit, &a.VisitID, &a.SiteID, &visitor, &t, &typ,
-		&a.URL, &a.Title, &a.PrevURL, &a.PrevTitle, &a.PageViewID, &a.Position, &a.TimeSpentRef, &parts,
-		&evCat, &evAct, &evName, &evValue,
-		&kw, &searchCat, &searchCount,
-		&cName, &cPiece, &cTarget, &cInter,
-		&sku, &pname, &cats[0], &cats[1], &cats[2], &cats[3], &cats[4], &price,
-		&tNet, &tSrv, &tTr, &tDP, &tDC, &tOL, &dims)
+		&a.URL, &a.Title, &a.PrevURL, &a.PrevTitle, &a.PageViewID, &a.Position, &a.TimeSpentRef, &p.Parts,
+		&p.EventCategory, &p.EventAction, &p.EventName, &p.EventValue,
+		&p.SearchKeyword, &p.SearchCategory, &p.SearchCount,
+		&p.ContentName, &p.ContentPiece, &p.ContentTarget, &p.ContentInteraction,
+		&p.SKU, &p.ProductName, &cats[0], &cats[1], &cats[2], &cats[3], &cats[4], &p.Price,
+		&p.Timing[0], &p.Timing[1], &p.Timing[2], &p.Timing[3], &p.Timing[4], &p.Timing[5], &dims)
 	if err != nil {
 		return err
 	}
@@ -88,25 +48,10 @@ func scanAction(sc scanner, a *analytics.Action) error {
 	a.VisitorID = storeutil.VisitorID(visitor)
 	a.Time = fromMillis(t)
 	a.Type = analytics.ActionType(typ)
-	if parts&storeutil.PartEvent != 0 {
-		a.Event = &analytics.Event{Category: evCat, Action: evAct, Name: evName,
-			Value: evValue.Float64, HasValue: evValue.Valid}
+	if p.Parts&storeutil.PartProduct != 0 {
+		p.Categories = categories(cats[:])
 	}
-	if parts&storeutil.PartSearch != 0 {
-		a.Search = &analytics.Search{Keyword: kw, Category: searchCat.String, Count: int(searchCount.Int64)}
-	}
-	if parts&storeutil.PartContent != 0 {
-		a.Content = &analytics.Content{Name: cName, Piece: cPiece, Target: cTarget, Interaction: cInter}
-	}
-	if parts&storeutil.PartProduct != 0 {
-		a.Product = &analytics.ProductView{SKU: sku, Name: pname, Categories: categories(cats[:]), Price: price.Float64}
-	}
-	if parts&storeutil.PartTiming != 0 {
-		a.Timing = &analytics.PageTiming{
-			Network: int32(tNet.Int64), Server: int32(tSrv.Int64), Transfer: int32(tTr.Int64),
-			DOMProcessing: int32(tDP.Int64), DOMCompletion: int32(tDC.Int64), OnLoad: int32(tOL.Int64),
-		}
-	}
+	p.Apply(a)
 	a.Dimensions, err = storeutil.ParseDimensions(dims)
 	return err
 }
@@ -185,30 +130,8 @@ func (s *Store) Visits(ctx context.Context, q analytics.VisitQuery, fn func(*ana
 	if err := storeutil.CheckVisitQuery(q); err != nil {
 		return fmt.Errorf("sqlitestore: visits: %w", err)
 	}
-	var where []string
-	args := []any{q.SiteID}
-	where = append(where, "v.idsite = ?")
-	if !q.From.IsZero() {
-		where = append(where, "v.visit_last_action_time >= ?")
-		args = append(args, millis(q.From))
-	}
-	if !q.To.IsZero() {
-		where = append(where, "v.visit_last_action_time < ?")
-		args = append(args, millis(q.To))
-	}
-	if !q.VisitorID.IsZero() {
-		where = append(where, "v.idvisitor = ?")
-		args = append(args, q.VisitorID[:])
-	}
-	query := s.sql.visitSelect + " WHERE " + strings.Join(where, " AND ")
-	if q.NewestFirst {
-		query += " ORDER BY v.visit_last_action_time DESC, v.idvisit DESC"
-	} else {
-		query += " ORDER BY v.visit_first_action_time, v.idvisit"
-	}
-	if q.Limit > 0 {
-		query += " LIMIT " + strconv.Itoa(q.Limit)
-	}
+	tail, args := storeutil.VisitQuerySQL(q, func(t time.Time) any { return millis(t) })
+	query := s.sql.visitSelect + tail
 
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
