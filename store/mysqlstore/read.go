@@ -261,27 +261,14 @@ func (s *Store) scanVisits(ctx context.Context, op, tail string, args []any, wit
 // conversions and items.
 func (s *Store) loadVisits(ctx context.Context, tx *sql.Tx, ids []int64) ([]*analytics.VisitDetails, error) {
 	in := int64List(ids)
-	byID := make(map[int64]*analytics.VisitDetails, len(ids))
-	rows, err := tx.QueryContext(ctx, visitSelect+" WHERE v.idvisit IN ("+in+")")
+	out, byID, err := storeutil.VisitsByID(ctx, tx, scanVisit, ids, visitSelect+" WHERE v.idvisit IN ("+in+")")
 	if err != nil {
-		return nil, err
-	}
-	for rows.Next() {
-		d := new(analytics.VisitDetails)
-		if err := scanVisit(rows, &d.Visit); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		byID[d.ID] = d
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 
 	names := map[uint32]string{}
 	var acts []actionRow
-	rows, err = tx.QueryContext(ctx, actionSelect+" WHERE idvisit IN ("+in+") ORDER BY idvisit, server_time, idlink_va")
+	rows, err := tx.QueryContext(ctx, actionSelect+" WHERE idvisit IN ("+in+") ORDER BY idvisit, server_time, idlink_va")
 	if err != nil {
 		return nil, err
 	}
@@ -385,12 +372,6 @@ func (s *Store) loadVisits(ctx context.Context, tx *sql.Tx, ids []int64) ([]*ana
 		r.it.Categories = categoriesOf(r.cats[:], names)
 		c := &ref.d.Conversions[ref.i]
 		c.Items = append(c.Items, r.it)
-	}
-	out := make([]*analytics.VisitDetails, 0, len(ids))
-	for _, id := range ids {
-		if d := byID[id]; d != nil {
-			out = append(out, d)
-		}
 	}
 	return out, nil
 }

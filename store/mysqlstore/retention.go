@@ -61,38 +61,13 @@ func (s *Store) deleteChunk(ctx context.Context, ids func(*sql.Tx) ([]int64, err
 }
 
 func (s *Store) deleteChunkOnce(ctx context.Context, ids func(*sql.Tx) ([]int64, error)) (analytics.Deleted, error) {
-	var d analytics.Deleted
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return d, err
-	}
-	defer tx.Rollback()
-	visits, err := ids(tx)
-	if err != nil || len(visits) == 0 {
-		return d, err
-	}
-	in := int64List(visits)
-	for _, st := range []struct {
-		q string
-		n *int64
-	}{
-		{"DELETE FROM log_conversion_item WHERE idvisit IN (" + in + ")", &d.Items},
-		{"DELETE FROM log_conversion WHERE idvisit IN (" + in + ")", &d.Conversions},
-		{"DELETE FROM log_link_visit_action WHERE idvisit IN (" + in + ")", &d.Actions},
-		{"DELETE FROM log_visit WHERE idvisit IN (" + in + ")", &d.Visits},
-	} {
-		res, err := tx.ExecContext(ctx, st.q)
-		if err != nil {
-			return analytics.Deleted{}, err
-		}
-		if *st.n, err = res.RowsAffected(); err != nil {
-			return analytics.Deleted{}, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return analytics.Deleted{}, err
-	}
-	return d, nil
+	return storeutil.DeleteVisits(ctx, s.db, ids, func(visits []int64) (items, convs, actions, vs storeutil.Stmt) {
+		in := int64List(visits)
+		return storeutil.Stmt{Query: "DELETE FROM log_conversion_item WHERE idvisit IN (" + in + ")"},
+			storeutil.Stmt{Query: "DELETE FROM log_conversion WHERE idvisit IN (" + in + ")"},
+			storeutil.Stmt{Query: "DELETE FROM log_link_visit_action WHERE idvisit IN (" + in + ")"},
+			storeutil.Stmt{Query: "DELETE FROM log_visit WHERE idvisit IN (" + in + ")"}
+	})
 }
 
 // visitorIDs returns the ids of the visits of one site that f selects,

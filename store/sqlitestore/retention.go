@@ -56,39 +56,14 @@ func (s *Store) DeleteLogsBefore(ctx context.Context, siteID int, before time.Ti
 // deleteVisits deletes, in one write transaction, the visits ids returns
 // with everything that hangs on them.
 func (s *Store) deleteVisits(ctx context.Context, ids func(*sql.Tx) ([]int64, error)) (analytics.Deleted, error) {
-	var d analytics.Deleted
-	tx, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return d, err
-	}
-	defer tx.Rollback()
-	visits, err := ids(tx)
-	if err != nil || len(visits) == 0 {
-		return d, err
-	}
-	in := idList(visits)
-	for _, st := range []struct {
-		q string
-		n *int64
-	}{
-		{`DELETE FROM log_conversion_item WHERE idconversion IN
-			(SELECT idconversion FROM log_conversion WHERE idvisit IN (SELECT value FROM json_each(?)))`, &d.Items},
-		{"DELETE FROM log_conversion WHERE idvisit IN (SELECT value FROM json_each(?))", &d.Conversions},
-		{"DELETE FROM log_link_visit_action WHERE idvisit IN (SELECT value FROM json_each(?))", &d.Actions},
-		{"DELETE FROM log_visit WHERE idvisit IN (SELECT value FROM json_each(?))", &d.Visits},
-	} {
-		res, err := tx.ExecContext(ctx, st.q, in)
-		if err != nil {
-			return analytics.Deleted{}, err
-		}
-		if *st.n, err = res.RowsAffected(); err != nil {
-			return analytics.Deleted{}, err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return analytics.Deleted{}, err
-	}
-	return d, nil
+	return storeutil.DeleteVisits(ctx, s.wdb, ids, func(visits []int64) (items, convs, actions, vs storeutil.Stmt) {
+		in := []any{idList(visits)}
+		return storeutil.Stmt{Query: `DELETE FROM log_conversion_item WHERE idconversion IN
+				(SELECT idconversion FROM log_conversion WHERE idvisit IN (SELECT value FROM json_each(?)))`, Args: in},
+			storeutil.Stmt{Query: "DELETE FROM log_conversion WHERE idvisit IN (SELECT value FROM json_each(?))", Args: in},
+			storeutil.Stmt{Query: "DELETE FROM log_link_visit_action WHERE idvisit IN (SELECT value FROM json_each(?))", Args: in},
+			storeutil.Stmt{Query: "DELETE FROM log_visit WHERE idvisit IN (SELECT value FROM json_each(?))", Args: in}
+	})
 }
 
 // visitorIDs returns the ids of the visits of one site that f selects,
@@ -137,28 +112,10 @@ func (s *Store) ExportVisitor(ctx context.Context, siteID int, f analytics.Visit
 
 // visitsByID reads the visits ids, in that order, with their details.
 func (s *Store) visitsByID(ctx context.Context, tx *sql.Tx, ids []int64) ([]*analytics.VisitDetails, error) {
-	rows, err := tx.QueryContext(ctx, s.sql.visitSelect+" WHERE v.idvisit IN (SELECT value FROM json_each(?))", idList(ids))
+	out, _, err := storeutil.VisitsByID(ctx, tx, scanVisit, ids,
+		s.sql.visitSelect+" WHERE v.idvisit IN (SELECT value FROM json_each(?))", idList(ids))
 	if err != nil {
 		return nil, err
-	}
-	byID := make(map[int64]*analytics.VisitDetails, len(ids))
-	for rows.Next() {
-		d := new(analytics.VisitDetails)
-		if err := scanVisit(rows, &d.Visit); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		byID[d.ID] = d
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	out := make([]*analytics.VisitDetails, 0, len(ids))
-	for _, id := range ids {
-		if d := byID[id]; d != nil {
-			out = append(out, d)
-		}
 	}
 	if err := s.loadDetails(ctx, tx, out); err != nil {
 		return nil, err

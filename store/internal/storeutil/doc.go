@@ -21,9 +21,10 @@
 //   - reading: the WHERE, ORDER BY and LIMIT of a VisitQuery
 //     (VisitQuerySQL), the decoding of a log_visit row (VisitRow) and of the
 //     optional parts of an action (ActionParts);
-//   - row helpers (QueryAll, QueryIDs) and the loops of retention and the
-//     GDPR tools (DeleteInChunks, VisitorSites, SiteVisitIDs,
-//     ExportVisits);
+//   - row helpers (QueryAll, QueryIDs, VisitsByID), the transaction that
+//     deletes visits with what hangs on them (DeleteVisits) and the loops
+//     of retention and the GDPR tools (DeleteInChunks, VisitorSites,
+//     SiteVisitIDs, ExportVisits);
 //   - the discovery of numbered migration files (ParseMigrations); how a
 //     migration is applied stays with each driver.
 //

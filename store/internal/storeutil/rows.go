@@ -113,3 +113,77 @@ func DeleteInChunks(chunk int, del func() (analytics.Deleted, error)) (analytics
 		}
 	}
 }
+
+// VisitsByID reads visits with query on q, which selects the visits of
+// ids, decoding each row with scan. It returns them in the order of ids
+// (an id without a visit is left out) and by ID.
+func VisitsByID(ctx context.Context, q Querier, scan func(Scanner, *analytics.Visit) error, ids []int64,
+	query string, args ...any) ([]*analytics.VisitDetails, map[int64]*analytics.VisitDetails, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	byID := make(map[int64]*analytics.VisitDetails, len(ids))
+	for rows.Next() {
+		d := new(analytics.VisitDetails)
+		if err := scan(rows, &d.Visit); err != nil {
+			return nil, nil, err
+		}
+		byID[d.ID] = d
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	out := make([]*analytics.VisitDetails, 0, len(ids))
+	for _, id := range ids {
+		if d := byID[id]; d != nil {
+			out = append(out, d)
+		}
+	}
+	return out, byID, nil
+}
+
+// Stmt is a statement with its arguments.
+type Stmt struct {
+	Query string
+	Args  []any
+}
+
+// DeleteVisits deletes, in one transaction of db, the visits that ids
+// returns (it runs in the transaction, where a store may lock them) with
+// everything that hangs on them: stmts gives, for those visit ids, the
+// DELETEs of their items, their conversions, their actions and the visits
+// themselves, which run in that order. It reports the rows each deleted;
+// nothing when it fails, and nothing without touching the log tables when
+// ids returns none.
+func DeleteVisits(ctx context.Context, db *sql.DB, ids func(*sql.Tx) ([]int64, error),
+	stmts func(ids []int64) (items, conversions, actions, visits Stmt)) (analytics.Deleted, error) {
+	var d analytics.Deleted
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return d, err
+	}
+	defer tx.Rollback()
+	list, err := ids(tx)
+	if err != nil || len(list) == 0 {
+		return d, err
+	}
+	items, convs, actions, visits := stmts(list)
+	for _, st := range []struct {
+		Stmt
+		n *int64
+	}{{items, &d.Items}, {convs, &d.Conversions}, {actions, &d.Actions}, {visits, &d.Visits}} {
+		res, err := tx.ExecContext(ctx, st.Query, st.Args...)
+		if err != nil {
+			return analytics.Deleted{}, err
+		}
+		if *st.n, err = res.RowsAffected(); err != nil {
+			return analytics.Deleted{}, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return analytics.Deleted{}, err
+	}
+	return d, nil
+}

@@ -193,3 +193,85 @@ func TestDeleteInChunks(t *testing.T) {
 		})
 	}
 }
+
+func TestVisitsByID(t *testing.T) {
+	ctx := t.Context()
+	db := testDB(t)
+	if _, err := db.ExecContext(ctx, "CREATE TABLE v (id INTEGER PRIMARY KEY, site INTEGER); INSERT INTO v VALUES (1, 10), (2, 20), (3, 30)"); err != nil {
+		t.Fatal(err)
+	}
+	scan := func(sc Scanner, v *analytics.Visit) error { return sc.Scan(&v.ID, &v.SiteID) }
+	ids := []int64{3, 9, 1}
+	out, byID, err := VisitsByID(ctx, db, scan, ids, "SELECT id, site FROM v WHERE id IN (?, ?, ?)", 3, 9, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 || out[0].ID != 3 || out[0].SiteID != 30 || out[1].ID != 1 {
+		t.Errorf("VisitsByID = %v, want visits 3 and 1 in that order", out)
+	}
+	if len(byID) != 2 || byID[3] != out[0] || byID[1] != out[1] {
+		t.Errorf("byID = %v does not hold the returned visits", byID)
+	}
+	if _, _, err := VisitsByID(ctx, db, scan, ids, "SELECT nope FROM v"); err == nil {
+		t.Error("a bad query succeeded")
+	}
+	errScan := errors.New("bad row")
+	if _, _, err := VisitsByID(ctx, db, func(Scanner, *analytics.Visit) error { return errScan }, ids, "SELECT id FROM v"); !errors.Is(err, errScan) {
+		t.Errorf("VisitsByID with a failing scan = %v", err)
+	}
+}
+
+func TestDeleteVisits(t *testing.T) {
+	ctx := t.Context()
+	db := testDB(t)
+	if _, err := db.ExecContext(ctx, `CREATE TABLE visit (id INTEGER PRIMARY KEY);
+		CREATE TABLE action (visit INTEGER); CREATE TABLE conv (visit INTEGER); CREATE TABLE item (visit INTEGER);
+		INSERT INTO visit VALUES (1), (2), (3);
+		INSERT INTO action VALUES (1), (1), (2), (3); INSERT INTO conv VALUES (1), (3); INSERT INTO item VALUES (1), (1), (1)`); err != nil {
+		t.Fatal(err)
+	}
+	count := func(table string) (n int) {
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	stmts := func(ids []int64) (items, convs, actions, visits Stmt) {
+		in := []any{ids[0], ids[len(ids)-1]}
+		return Stmt{"DELETE FROM item WHERE visit BETWEEN ? AND ?", in}, Stmt{"DELETE FROM conv WHERE visit BETWEEN ? AND ?", in},
+			Stmt{"DELETE FROM action WHERE visit BETWEEN ? AND ?", in}, Stmt{"DELETE FROM visit WHERE id BETWEEN ? AND ?", in}
+	}
+	d, err := DeleteVisits(ctx, db, func(tx *sql.Tx) ([]int64, error) {
+		return QueryIDs(ctx, tx, "SELECT id FROM visit WHERE id <= 2 ORDER BY id")
+	}, stmts)
+	if err != nil || d != (analytics.Deleted{Visits: 2, Actions: 3, Conversions: 1, Items: 3}) {
+		t.Errorf("DeleteVisits = %+v, %v", d, err)
+	}
+	if count("visit") != 1 || count("action") != 1 || count("conv") != 1 || count("item") != 0 {
+		t.Error("DeleteVisits left the wrong rows")
+	}
+
+	// No visits: nothing runs.
+	d, err = DeleteVisits(ctx, db, func(*sql.Tx) ([]int64, error) { return nil, nil },
+		func([]int64) (a, b, c, e Stmt) { t.Error("statements asked for no visits"); return })
+	if err != nil || d != (analytics.Deleted{}) {
+		t.Errorf("DeleteVisits of none = %+v, %v", d, err)
+	}
+
+	// A failing statement rolls back the ones before it.
+	d, err = DeleteVisits(ctx, db, func(*sql.Tx) ([]int64, error) { return []int64{3}, nil },
+		func(ids []int64) (items, convs, actions, visits Stmt) {
+			items, convs, actions, _ = stmts(ids)
+			return items, convs, actions, Stmt{Query: "DELETE FROM nope"}
+		})
+	if err == nil || d != (analytics.Deleted{}) {
+		t.Errorf("DeleteVisits with a failing statement = %+v, %v", d, err)
+	}
+	if count("visit") != 1 || count("action") != 1 || count("conv") != 1 {
+		t.Error("a failed DeleteVisits deleted rows")
+	}
+	errIDs := errors.New("ids failed")
+	if _, err := DeleteVisits(ctx, db, func(*sql.Tx) ([]int64, error) { return nil, errIDs }, stmts); !errors.Is(err, errIDs) {
+		t.Errorf("DeleteVisits with failing ids = %v", err)
+	}
+}
