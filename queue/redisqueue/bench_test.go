@@ -73,7 +73,9 @@ func benchQueue(b *testing.B, shards int) (*Queue, *redis.Client, string) {
 func BenchmarkEnqueue(b *testing.B) {
 	const parallelism = 32 // × GOMAXPROCS goroutines
 	b.Run("queue", func(b *testing.B) {
-		q, _, _ := benchQueue(b, 16)
+		q, c, _ := benchQueue(b, 16)
+		rt := &scriptCounter{}
+		c.AddHook(rt)
 		var seed atomic.Uint64
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
@@ -89,6 +91,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hits/s")
+		b.ReportMetric(float64(b.N)/float64(max(rt.n.Load(), 1)), "hits/roundtrip")
 	})
 	b.Run("queue-batchwait-1ms", func(b *testing.B) {
 		c := testClient(b)

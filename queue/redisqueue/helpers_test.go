@@ -2,6 +2,7 @@ package redisqueue
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,4 +49,25 @@ func deletePrefix(t testing.TB, c redis.UniversalClient, prefix string) {
 	if err := iter.Err(); err != nil {
 		t.Logf("cleaning up prefix %s: %v", prefix, err)
 	}
+}
+
+// scriptCounter is a go-redis hook that counts enqueue script calls
+// (EVALSHA/EVAL of scriptEnqueue): the enqueue round trips.
+type scriptCounter struct{ n atomic.Int64 }
+
+func (h *scriptCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *scriptCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if args := cmd.Args(); len(args) > 1 {
+			if s, _ := args[1].(string); s == scriptEnqueue.Hash() || s == enqueueSource {
+				h.n.Add(1)
+			}
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h *scriptCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,9 +115,14 @@ func TestOutageWithSpool(t *testing.T) {
 	runDone := make(chan error, 1)
 	go func() { runDone <- s.Run(ctx) }()
 
-	const producers, perProducer, visitors = 4, 400, 5
+	// Each producer sends at least minPerProducer hits and goes on until
+	// Redis has been cut minOutages times and the spool has taken hits,
+	// so that the outages hit enqueues however fast those are.
+	const producers, minPerProducer, maxPerProducer, visitors, minOutages = 4, 400, 20000, 5, 3
+	spooled := func() bool { return strings.Contains(logs.String(), "spooling to disk") }
 	stop := make(chan struct{})
 	var chaos sync.WaitGroup
+	var outages atomic.Int32
 
 	chaos.Go(func() {
 		rng := rand.New(rand.NewPCG(9, 9))
@@ -130,24 +136,27 @@ func TestOutageWithSpool(t *testing.T) {
 			px.setDown(true)
 			time.Sleep(time.Duration(20+rng.IntN(80)) * time.Millisecond)
 			px.setDown(false)
+			outages.Add(1)
 		}
 	})
 	var wg sync.WaitGroup
+	var sent [producers]int
 	for pr := range producers {
 		wg.Go(func() {
-			for i := range perProducer {
+			for i := 0; i < maxPerProducer && (i < minPerProducer || outages.Load() < minOutages || !spooled()); i++ {
 				v := pr*visitors + i%visitors
 				if err := s.Enqueue(t.Context(), []analytics.Hit{vhit(v, i/visitors)}); err != nil {
 					t.Errorf("producer %d: Enqueue: %v", pr, err)
 					return
 				}
+				sent[pr]++
 			}
 		})
 	}
 	wg.Wait()
 	close(stop)
 	chaos.Wait()
-	if n := strings.Count(logs.String(), "spooling to disk"); n == 0 {
+	if n := strings.Count(logs.String(), "spooling to disk"); !spooled() {
 		t.Errorf("the outages never made the spool take hits: the test did not test the spool")
 	} else {
 		t.Logf("spooled to disk %d times", n)
@@ -172,7 +181,11 @@ func TestOutageWithSpool(t *testing.T) {
 	q2 := newQ(t, direct, prefix, Options{})
 	seen := map[analytics.HitID]bool{}
 	next := map[string]int{}
-	total := producers * perProducer
+	total := 0
+	for _, n := range sent {
+		total += n
+	}
+	t.Logf("%d hits through %d outages", total, outages.Load())
 	for got := 0; got < total; {
 		rctx, rcancel := context.WithTimeout(t.Context(), 5*time.Second)
 		d, err := q2.Receive(rctx, 200)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -505,8 +506,22 @@ func (q *Queue) runBatcher() {
 			}
 			t.Stop()
 		}
+		// Let the goroutines that are runnable now reach Enqueue before
+		// the batch is cut: with few Ps (an HTTP server under load with
+		// GOMAXPROCS=1), the caller that woke us is often the first of
+		// many requests ready at once, and a round trip costs far more
+		// than the hits it carries.
+		runtime.Gosched()
 	collect:
 		for b.n < maxBatchHits {
+			// Queued requests first: a select with several ready cases
+			// picks one at random, which would cut batches short.
+			select {
+			case r := <-q.reqs:
+				add(r)
+				continue
+			default:
+			}
 			select {
 			case r := <-q.reqs:
 				add(r)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -617,5 +618,47 @@ func TestStreamRecreated(t *testing.T) {
 	}
 	if n, _ := c.HGet(t.Context(), p+":meta", "shards").Result(); n != "2" {
 		t.Errorf("meta shards = %q after recovery, want 2", n)
+	}
+}
+
+// TestEnqueueGroupsReadyCallers: callers that are ready at the same time
+// share a round trip even when every flush slot is free — with one P, as
+// in an HTTP server under load with GOMAXPROCS=1, the batcher lets them
+// all reach Enqueue before it cuts the batch.
+func TestEnqueueGroupsReadyCallers(t *testing.T) {
+	c := testClient(t)
+	rt := &scriptCounter{}
+	c.AddHook(rt)
+	q := newQ(t, c, testPrefix(t, c), Options{Shards: 4})
+	if err := q.Enqueue(t.Context(), vhits(0, 0, 1)); err != nil { // loads the script
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const callers = 64
+	for round := range 3 {
+		start := make(chan struct{})
+		var ready, done sync.WaitGroup
+		errs := make(chan error, callers)
+		for i := range callers {
+			ready.Add(1)
+			done.Go(func() {
+				ready.Done()
+				<-start
+				errs <- q.Enqueue(t.Context(), vhits(1+i, 1+round, 1))
+			})
+		}
+		ready.Wait()
+		before := rt.n.Load()
+		close(start)
+		done.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := rt.n.Load() - before; n > 3 {
+			t.Errorf("round %d: %d callers ready at once took %d round trips, want at most 3", round, callers, n)
+		}
 	}
 }

@@ -85,7 +85,9 @@ return redis.call('ZCARD', KEYS[1])
 // kept, ttl ms, then (stream index in KEYS, encoded hit) pairs. Adds the
 // entries unless the round trip was applied before (a client retry after a
 // lost reply), and records it. Returns 1, or 0 when already applied.
-var scriptEnqueue = redis.NewScript(`
+var scriptEnqueue = redis.NewScript(enqueueSource)
+
+const enqueueSource = `
 if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 for i = 4, #ARGV, 2 do
   redis.call('XADD', KEYS[tonumber(ARGV[i])], '*', 'h', ARGV[i + 1])
@@ -96,7 +98,7 @@ if tonumber(ARGV[1]) % 64 == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return 1
-`)
+`
 
 // enqueueSpooled: KEYS spool cursor, streams…; ARGV the batch's highest
 // record seq, ttl ms, then (stream index, encoded hit) pairs. Adds the
