@@ -2,7 +2,6 @@ package mysqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -53,57 +52,32 @@ func newSiteSQL(schema int) siteSQL {
 // args returns the values of the columns; keepCreated leaves out
 // ts_created.
 func (q *siteSQL) args(s *analytics.Site, keepCreated bool) []any {
-	p := &s.Privacy
-	args := []any{
-		s.Name, storeutil.ListJSON(s.URLs), s.Timezone, s.Currency, storeutil.BoolInt(s.Ecommerce), storeutil.BoolInt(s.SiteSearch),
-		storeutil.ListJSON(s.SearchKeywordParams), storeutil.ListJSON(s.SearchCategoryParams),
-		storeutil.ListJSON(s.ExcludedIPs), storeutil.ListJSON(s.ExcludedParams), storeutil.ListJSON(s.ExcludedUserAgents), storeutil.ListJSON(s.ExcludedReferrers),
-		storeutil.BoolInt(s.ExcludeUnknownURLs), storeutil.BoolInt(s.KeepURLFragment),
-		int64(p.IPv4MaskBytes), int64(p.IPv6MaskBits), int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
-		int64(p.HashUserID), int64(p.ScrubPII), int64(p.RetentionDays),
-	}
+	args := storeutil.SiteArgs(s)
 	if !keepCreated {
 		args = append(args, s.Created)
 	}
 	if q.consent {
-		args = append(args, int64(p.Consent))
+		args = append(args, int64(s.Privacy.Consent))
 	}
 	return args
 }
 
 func (q *siteSQL) scan(sc scanner, s *analytics.Site) error {
 	var (
-		urls, kw, cat, ips, params, uas, refs      string
-		storeIP, cookieless, dnt, gpc, hash, scrub int64
-		consent                                    int64
-		created                                    time.Time
+		row     storeutil.SiteRow
+		consent int64
+		created time.Time
 	)
-	p := &s.Privacy
-	dest := []any{&s.ID,
-		&s.Name, &urls, &s.Timezone, &s.Currency, &s.Ecommerce, &s.SiteSearch, &kw, &cat,
-		&ips, &params, &uas, &refs, &s.ExcludeUnknownURLs, &s.KeepURLFragment,
-		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &created}
+	dest := append(row.Dest(s, [4]any{&s.Ecommerce, &s.SiteSearch, &s.ExcludeUnknownURLs, &s.KeepURLFragment}), &created)
 	if q.consent {
 		dest = append(dest, &consent)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
-	p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = analytics.Toggle(storeIP), analytics.Toggle(cookieless), analytics.Toggle(hash), analytics.Toggle(scrub)
-	p.DNT, p.GPC = analytics.DNTMode(dnt), analytics.DNTMode(gpc)
-	p.Consent = analytics.ConsentMode(consent)
+	s.Privacy.Consent = analytics.ConsentMode(consent)
 	s.Created = timeOf(created)
-	var err error
-	for _, l := range []struct {
-		dst *[]string
-		src string
-	}{{&s.URLs, urls}, {&s.SearchKeywordParams, kw}, {&s.SearchCategoryParams, cat}, {&s.ExcludedIPs, ips},
-		{&s.ExcludedParams, params}, {&s.ExcludedUserAgents, uas}, {&s.ExcludedReferrers, refs}} {
-		if *l.dst, err = storeutil.ParseList(l.src); err != nil {
-			return fmt.Errorf("site %d: %w", s.ID, err)
-		}
-	}
-	return nil
+	return row.Decode(s)
 }
 
 func validateSite(s *analytics.Site) error {
@@ -277,9 +251,6 @@ func (s *Store) CreateGoal(ctx context.Context, g *analytics.Goal) error {
 	return nil
 }
 
-// saltLen is the size of a daily salt.
-const saltLen = 32
-
 // DailySalt returns the salt of a site's day, creating a random one when
 // there is none; concurrent callers (and processes) get the same salt:
 // INSERT IGNORE keeps the first.
@@ -288,26 +259,18 @@ func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, 
 	if err := s.enter(op); err != nil {
 		return nil, err
 	}
-	if err := storeutil.CheckDay(day); err != nil {
-		return nil, fmt.Errorf("mysqlstore: %s: %w", op, err)
-	}
 	const get = "SELECT value FROM salt WHERE idsite = ? AND day = ?"
-	var salt []byte
-	err := s.db.QueryRowContext(ctx, get, int64(siteID), day).Scan(&salt)
-	if err == nil {
-		return salt, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, s.wrap(ctx, op, err)
-	}
-	fresh := make([]byte, saltLen)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, fmt.Errorf("mysqlstore: %s: %w", op, err)
-	}
-	if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO salt (idsite, day, value) VALUES (?, ?, ?)", int64(siteID), day, fresh); err != nil {
-		return nil, s.wrap(ctx, op, err)
-	}
-	if err := s.db.QueryRowContext(ctx, get, int64(siteID), day).Scan(&salt); err != nil {
+	salt, err := storeutil.DailySalt(day, func() (salt []byte, err error) {
+		err = s.db.QueryRowContext(ctx, get, int64(siteID), day).Scan(&salt)
+		return salt, err
+	}, func(fresh []byte) (salt []byte, err error) {
+		if _, err := s.db.ExecContext(ctx, "INSERT IGNORE INTO salt (idsite, day, value) VALUES (?, ?, ?)", int64(siteID), day, fresh); err != nil {
+			return nil, err
+		}
+		err = s.db.QueryRowContext(ctx, get, int64(siteID), day).Scan(&salt)
+		return salt, err
+	})
+	if err != nil {
 		return nil, s.wrap(ctx, op, err)
 	}
 	return salt, nil
@@ -320,18 +283,11 @@ func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) 
 	if err := s.enter(op); err != nil {
 		return 0, err
 	}
-	if err := storeutil.CheckDay(day); err != nil {
-		return 0, fmt.Errorf("mysqlstore: %s: %w", op, err)
-	}
-	res, err := s.db.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
+	n, err := storeutil.DeleteSalts(ctx, s.db, day)
 	if err != nil {
 		return 0, s.wrap(ctx, op, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.wrap(ctx, op, err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // Invalidations returns the site days that WriteBatch marked for

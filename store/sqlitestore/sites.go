@@ -2,7 +2,6 @@ package sqlitestore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -13,47 +12,23 @@ import (
 )
 
 func siteArgs(s *analytics.Site) []any {
-	p := &s.Privacy
-	return []any{
-		s.Name, storeutil.ListJSON(s.URLs), s.Timezone, s.Currency, storeutil.BoolInt(s.Ecommerce), storeutil.BoolInt(s.SiteSearch),
-		storeutil.ListJSON(s.SearchKeywordParams), storeutil.ListJSON(s.SearchCategoryParams),
-		storeutil.ListJSON(s.ExcludedIPs), storeutil.ListJSON(s.ExcludedParams), storeutil.ListJSON(s.ExcludedUserAgents), storeutil.ListJSON(s.ExcludedReferrers),
-		storeutil.BoolInt(s.ExcludeUnknownURLs), storeutil.BoolInt(s.KeepURLFragment),
-		p.IPv4MaskBytes, p.IPv6MaskBits, int64(p.StoreIP), int64(p.Cookieless), int64(p.DNT), int64(p.GPC),
-		int64(p.HashUserID), int64(p.ScrubPII), p.RetentionDays, int64(p.Consent), millis(s.Created),
-	}
+	return append(storeutil.SiteArgs(s), int64(s.Privacy.Consent), millis(s.Created))
 }
 
 func scanSite(sc scanner, s *analytics.Site) error {
 	var (
-		urls, kw, cat, ips, params, uas, refs      string
-		ecommerce, search, unknown, fragment       int64
-		storeIP, cookieless, dnt, gpc, hash, scrub int64
-		consent, created                           int64
+		row              storeutil.SiteRow
+		flags            [4]int64 // ecommerce, sitesearch, exclude_unknown_urls, keep_url_fragment
+		consent, created int64
 	)
-	p := &s.Privacy
-	err := sc.Scan(&s.ID,
-		&s.Name, &urls, &s.Timezone, &s.Currency, &ecommerce, &search, &kw, &cat,
-		&ips, &params, &uas, &refs, &unknown, &fragment,
-		&p.IPv4MaskBytes, &p.IPv6MaskBits, &storeIP, &cookieless, &dnt, &gpc, &hash, &scrub, &p.RetentionDays, &consent, &created)
-	if err != nil {
+	dest := append(row.Dest(s, [4]any{&flags[0], &flags[1], &flags[2], &flags[3]}), &consent, &created)
+	if err := sc.Scan(dest...); err != nil {
 		return err
 	}
-	s.Ecommerce, s.SiteSearch, s.ExcludeUnknownURLs, s.KeepURLFragment = ecommerce != 0, search != 0, unknown != 0, fragment != 0
-	p.StoreIP, p.Cookieless, p.HashUserID, p.ScrubPII = analytics.Toggle(storeIP), analytics.Toggle(cookieless), analytics.Toggle(hash), analytics.Toggle(scrub)
-	p.DNT, p.GPC = analytics.DNTMode(dnt), analytics.DNTMode(gpc)
-	p.Consent = analytics.ConsentMode(consent)
+	s.Ecommerce, s.SiteSearch, s.ExcludeUnknownURLs, s.KeepURLFragment = flags[0] != 0, flags[1] != 0, flags[2] != 0, flags[3] != 0
+	s.Privacy.Consent = analytics.ConsentMode(consent)
 	s.Created = fromMillis(created)
-	for _, l := range []struct {
-		dst *[]string
-		src string
-	}{{&s.URLs, urls}, {&s.SearchKeywordParams, kw}, {&s.SearchCategoryParams, cat}, {&s.ExcludedIPs, ips},
-		{&s.ExcludedParams, params}, {&s.ExcludedUserAgents, uas}, {&s.ExcludedReferrers, refs}} {
-		if *l.dst, err = storeutil.ParseList(l.src); err != nil {
-			return fmt.Errorf("site %d: %w", s.ID, err)
-		}
-	}
-	return nil
+	return row.Decode(s)
 }
 
 // Sites returns every site ordered by ID.
@@ -196,9 +171,6 @@ func (s *Store) CreateGoal(ctx context.Context, g *analytics.Goal) error {
 	return nil
 }
 
-// saltLen is the size of a daily salt.
-const saltLen = 32
-
 // DailySalt returns the salt of a site's day, creating a random one when
 // there is none; concurrent callers (and processes) get the same salt.
 func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, error) {
@@ -206,23 +178,15 @@ func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, 
 	if err := s.enter(op); err != nil {
 		return nil, err
 	}
-	if err := storeutil.CheckDay(day); err != nil {
-		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	var salt []byte
-	err := s.r.saltGet.QueryRowContext(ctx, siteID, day).Scan(&salt)
-	if err == nil {
-		return salt, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, s.wrap(ctx, op, err)
-	}
-	fresh := make([]byte, saltLen)
-	if _, err := rand.Read(fresh); err != nil {
-		return nil, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	// Insert, or return the salt another caller stored first.
-	if err := s.w.saltPut.QueryRowContext(ctx, siteID, day, fresh).Scan(&salt); err != nil {
+	salt, err := storeutil.DailySalt(day, func() (salt []byte, err error) {
+		err = s.r.saltGet.QueryRowContext(ctx, siteID, day).Scan(&salt)
+		return salt, err
+	}, func(fresh []byte) (salt []byte, err error) {
+		// Insert, or return the salt another caller stored first.
+		err = s.w.saltPut.QueryRowContext(ctx, siteID, day, fresh).Scan(&salt)
+		return salt, err
+	})
+	if err != nil {
 		return nil, s.wrap(ctx, op, err)
 	}
 	return salt, nil
@@ -235,18 +199,11 @@ func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) 
 	if err := s.enter(op); err != nil {
 		return 0, err
 	}
-	if err := storeutil.CheckDay(day); err != nil {
-		return 0, fmt.Errorf("sqlitestore: %s: %w", op, err)
-	}
-	res, err := s.wdb.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
+	n, err := storeutil.DeleteSalts(ctx, s.wdb, day)
 	if err != nil {
 		return 0, s.wrap(ctx, op, err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, s.wrap(ctx, op, err)
-	}
-	return int(n), nil
+	return n, nil
 }
 
 // Invalidations returns the site days that WriteBatch marked for
