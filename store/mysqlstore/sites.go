@@ -129,10 +129,7 @@ func (s *Store) CreateSite(ctx context.Context, site *analytics.Site) error {
 		return fmt.Errorf("mysqlstore: create site: %w", err)
 	}
 	c := *site
-	if c.Created.IsZero() {
-		c.Created = s.now().UTC()
-	}
-	c.Created = c.Created.UTC().Truncate(time.Millisecond)
+	c.Created = storeutil.SiteCreated(c.Created, s.now)
 	res, err := s.db.ExecContext(ctx, s.site.insert, s.site.args(&c, false)...)
 	if err != nil {
 		return s.wrap(ctx, "create site", err)

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/footfall/analytics"
 	"github.com/footfall/analytics/store/internal/storeutil"
@@ -70,9 +69,7 @@ func (s *Store) CreateSite(ctx context.Context, site *analytics.Site) error {
 		return fmt.Errorf("sqlitestore: create site: %w", err)
 	}
 	c := *site
-	if c.Created.IsZero() {
-		c.Created = s.now().UTC().Truncate(time.Millisecond)
-	}
+	c.Created = storeutil.SiteCreated(c.Created, s.now)
 	var id int
 	if err := s.wdb.QueryRowContext(ctx, s.sql.siteInsert, siteArgs(&c)...).Scan(&id); err != nil {
 		return s.wrap(ctx, "create site", err)

@@ -23,7 +23,8 @@
 //     checkpoints keep all 64 bits of Position.Hi and Lo.
 //   - TimePrecision: times come back in UTC, truncated to
 //     Features.TimePrecision (the suite compares at that precision;
-//     the default is milliseconds).
+//     the default is milliseconds); so does the Site.Created that
+//     CreateSite sets.
 //   - Upsert: a visit written again is replaced (counters are absolute); an
 //     action written again is left alone; a second order with the same
 //     (site, OrderID) and a goal conversion with the same (visit, goal,

@@ -66,7 +66,8 @@ type InvalidationLister interface {
 //     (Event, Search, …) come back nil exactly when they were nil;
 //   - Location.Latitude/Longitude are kept only with HasCoords; an
 //     Event.Value only with HasValue;
-//   - times come back in UTC at Features.TimePrecision, truncated;
+//   - times come back in UTC at Features.TimePrecision, truncated, and so
+//     does the Site.Created that CreateSite sets on its argument;
 //   - Goals and CreateGoal of an unknown site fail with ErrNotFound; goal
 //     IDs count 1, 2, … per site; CreateSite and UpdateSite reject an
 //     invalid Timezone with ErrInvalid; UpdateSite with a zero Created
@@ -793,6 +794,22 @@ func testTimePrecision(e *env) {
 		}
 		if tc.got.Location() != time.UTC {
 			e.t.Errorf("%s is in %v, want UTC", tc.name, tc.got.Location())
+		}
+	}
+
+	// Site.Created: CreateSite sets on the site the Created the store
+	// keeps, as Site reads it back.
+	created := time.Date(2024, 3, 11, 0, 59, 59, 999999999, paris)
+	s := analytics.Site{Name: "tp created", Created: created}
+	e.must(e.s.CreateSite(e.ctx, &s), "CreateSite with Created %v", created)
+	stored, err := e.s.Site(e.ctx, s.ID)
+	e.must(err, "Site(%d)", s.ID)
+	for _, tc := range []struct {
+		name string
+		got  time.Time
+	}{{"Created set by CreateSite", s.Created}, {"Created read by Site", stored.Created}} {
+		if !tc.got.Equal(created.Truncate(p)) || tc.got.Location() != time.UTC {
+			e.t.Errorf("%s = %v, want %v in UTC (truncated to %v)", tc.name, tc.got, created.Truncate(p).UTC(), p)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/footfall/analytics"
 )
@@ -69,6 +70,16 @@ func (r *SiteRow) Decode(s *analytics.Site) error {
 		}
 	}
 	return nil
+}
+
+// SiteCreated is the Created that CreateSite stores and sets on the site:
+// the given one, or now() when it is zero, in UTC truncated to the
+// millisecond (as Site reads it back).
+func SiteCreated(given time.Time, now func() time.Time) time.Time {
+	if given.IsZero() {
+		given = now()
+	}
+	return given.UTC().Truncate(time.Millisecond)
 }
 
 // SaltLen is the size of a daily salt.

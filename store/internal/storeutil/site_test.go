@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -63,6 +64,26 @@ func TestSiteRoundTrip(t *testing.T) {
 	}
 	if err := r.Decode(&got); err == nil || err.Error()[:7] != "site 9:" {
 		t.Errorf("Decode of a bad list = %v", err)
+	}
+}
+
+func TestSiteCreated(t *testing.T) {
+	now := time.Date(2024, 3, 1, 12, 0, 0, 123456789, time.FixedZone("X", 3600))
+	clock := func() time.Time { return now }
+	for _, tc := range []struct {
+		name  string
+		given time.Time
+		want  time.Time
+	}{
+		{"zero: now", time.Time{}, time.Date(2024, 3, 1, 11, 0, 0, 123000000, time.UTC)},
+		{"given", time.Date(2023, 1, 2, 3, 4, 5, 999999999, time.FixedZone("Y", -7200)),
+			time.Date(2023, 1, 2, 5, 4, 5, 999000000, time.UTC)},
+		{"before 1970", time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 999000000, time.UTC)},
+	} {
+		got := SiteCreated(tc.given, clock)
+		if !got.Equal(tc.want) || got.Location() != time.UTC {
+			t.Errorf("%s: SiteCreated = %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }
 
