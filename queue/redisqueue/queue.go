@@ -40,6 +40,9 @@ const (
 	maxBatchHits = 1024
 	// flushSlots is how many enqueue round trips may be in flight at once.
 	flushSlots = 4
+	// gatherYields bounds how often the batcher yields to let ready
+	// callers join a batch before it is sent.
+	gatherYields = 4
 	// dedupKeep is how many enqueue round trips of a producer are
 	// remembered for EnqueueSpooled.
 	dedupKeep = 10000
@@ -510,8 +513,23 @@ func (q *Queue) runBatcher() {
 		// the batch is cut: with few Ps (an HTTP server under load with
 		// GOMAXPROCS=1), the caller that woke us is often the first of
 		// many requests ready at once, and a round trip costs far more
-		// than the hits it carries.
-		runtime.Gosched()
+		// than the hits it carries. Yield again while that brings more.
+		for range gatherYields {
+			runtime.Gosched()
+			before := b.n
+		drain:
+			for b.n < maxBatchHits {
+				select {
+				case r := <-q.reqs:
+					add(r)
+				default:
+					break drain
+				}
+			}
+			if b.n == before {
+				break
+			}
+		}
 	collect:
 		for b.n < maxBatchHits {
 			// Queued requests first: a select with several ready cases
