@@ -348,6 +348,37 @@ type result struct {
 	clientUtil    float64 // load generator CPU / wall time
 	hitsPerScript float64 // XADDs per script call
 	p50, p99      float64 // latency µs
+	other0        float64 // CPU 0 time used by other processes / wall time
+	other1        float64 // same for CPU 1
+}
+
+// cpuBusy returns the busy time (all but idle and iowait) of CPUs 0 and 1
+// from /proc/stat.
+func cpuBusy() (cpu0, cpu1 time.Duration) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	const tick = time.Second / 100 // USER_HZ
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || (f[0] != "cpu0" && f[0] != "cpu1") {
+			continue
+		}
+		var busy uint64
+		for i, v := range f[1:9] {
+			n, _ := strconv.ParseUint(v, 10, 64)
+			if i != 3 && i != 4 { // idle, iowait
+				busy += n
+			}
+		}
+		if f[0] == "cpu0" {
+			cpu0 = time.Duration(busy) * tick
+		} else {
+			cpu1 = time.Duration(busy) * tick
+		}
+	}
+	return cpu0, cpu1
 }
 
 // procCPU returns the CPU time (user+system) of process pid.
@@ -519,6 +550,7 @@ func orchestrate(cfg config) error {
 				return res, err
 			}
 		}
+		busy0, busy1 := cpuBusy()
 		cl := pinned("1", "-role", "client", "-addr", strings.TrimSpace(addr), "-conns", strconv.Itoa(cfg.conns), "-duration", cfg.d.String())
 		cl.Stderr = os.Stderr
 		out, err := cl.Output()
@@ -529,6 +561,7 @@ func orchestrate(cfg config) error {
 		if err != nil {
 			return res, err
 		}
+		after0, after1 := cpuBusy()
 		var rsAfter redisStats
 		if rdb != nil {
 			if rsAfter, err = readRedisStats(ctx, rdb); err != nil {
@@ -543,18 +576,30 @@ func orchestrate(cfg config) error {
 		res.rate = float64(n) / secs
 		res.serverUS = float64((srvAfter - srvBefore).Microseconds()) / float64(n)
 		res.serverUtil = (srvAfter - srvBefore).Seconds() / secs
+		var clientCPU, redisCPU time.Duration
 		if ru, ok := cl.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-			res.clientUtil = cpu.Seconds() / secs
+			clientCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			res.clientUtil = clientCPU.Seconds() / secs
 		}
 		if rdb != nil {
-			dc := rsAfter.cpu - rsBefore.cpu
-			res.redisUS = float64(dc.Microseconds()) / float64(n)
-			res.redisUtil = dc.Seconds() / secs
+			redisCPU = rsAfter.cpu - rsBefore.cpu
+			res.redisUS = float64(redisCPU.Microseconds()) / float64(n)
+			res.redisUtil = redisCPU.Seconds() / secs
 			if ds := rsAfter.script - rsBefore.script; ds > 0 && kind == "ingest" {
 				res.hitsPerScript = float64(rsAfter.xadd-rsBefore.xadd) / float64(ds)
 			}
 		}
+		// What else ran on our CPUs (other processes, interrupts not
+		// charged to ours): noise that the alternation of rounds evens out.
+		ours0, ours1 := srvAfter-srvBefore, clientCPU
+		switch cfg.redisCPU {
+		case "0":
+			ours0 += redisCPU
+		case "1":
+			ours1 += redisCPU
+		}
+		res.other0 = max(0, (after0-busy0-ours0).Seconds()/secs)
+		res.other1 = max(0, (after1-busy1-ours1).Seconds()/secs)
 		return res, nil
 	}
 	cleanRedis := func() {
@@ -598,7 +643,8 @@ func (r result) detail(withRedis bool) string {
 	if withRedis {
 		s += fmt.Sprintf("  redis %5.1f µs CPU/req (%3.0f%% busy)  %4.1f hits/script call", r.redisUS, 100*r.redisUtil, r.hitsPerScript)
 	}
-	return s + fmt.Sprintf("  client %3.0f%% busy  latency p50 %.0f µs p99 %.0f µs", 100*r.clientUtil, r.p50, r.p99)
+	return s + fmt.Sprintf("  client %3.0f%% busy  latency p50 %.0f µs p99 %.0f µs  others on CPU 0 %.0f%%, CPU 1 %.0f%%",
+		100*r.clientUtil, r.p50, r.p99, 100*r.other0, 100*r.other1)
 }
 
 // medianOf returns the per-field medians.
@@ -620,6 +666,8 @@ func medianOf(rs []result) result {
 		hitsPerScript: f(func(r result) float64 { return r.hitsPerScript }),
 		p50:           f(func(r result) float64 { return r.p50 }),
 		p99:           f(func(r result) float64 { return r.p99 }),
+		other0:        f(func(r result) float64 { return r.other0 }),
+		other1:        f(func(r result) float64 { return r.other1 }),
 	}
 }
 
