@@ -24,8 +24,12 @@
 // # Enqueue
 //
 // Concurrent Enqueue calls share round trips: a batching goroutine
-// collects requests while earlier round trips are in flight (at most 4)
-// and writes each batch with one script call that XADDs every entry (no
+// collects requests while earlier round trips are in flight (at most 4),
+// and before it sends a batch it yields the processor so that callers
+// that are runnable at that moment join it (an HTTP server under load
+// with few cores has many requests ready at once: with GOMAXPROCS=1 a
+// round trip then carries ~40 hits instead of ~2). It writes each batch
+// with one script call that XADDs every entry (no
 // MAXLEN: unconsumed hits are never trimmed) and records the round trip in
 // the producer's dedup set — unless that set already has it, so a go-redis
 // retry after a lost reply cannot add a batch twice. Each caller waits for
