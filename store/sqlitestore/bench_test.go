@@ -246,3 +246,39 @@ func BenchmarkLastVisit(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVisits is the archiver's read: one day of a site, 2000 visits
+// with their 10 000 actions, in one Visits scan with WithActions.
+func BenchmarkVisits(b *testing.B) {
+	ctx := context.Background()
+	s := openBench(b)
+	w := newBenchWorkload()
+	t0 := time.Date(2024, 3, 10, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 20; i++ {
+		if err := s.WriteBatch(ctx, w.batch(t0.Add(time.Duration(i)*time.Hour))); err != nil {
+			b.Fatal(err)
+		}
+	}
+	q := analytics.VisitQuery{SiteID: 1, From: t0, To: t0.Add(24 * time.Hour), WithActions: true}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu := cpuTime()
+	visits := 0
+	for i := 0; i < b.N; i++ {
+		err := s.Visits(ctx, q, func(d *analytics.VisitDetails) error {
+			visits++
+			if len(d.ActionList) != benchActions/benchVisits {
+				return fmt.Errorf("visit %d has %d actions", d.ID, len(d.ActionList))
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if visits != b.N*20*benchVisits {
+		b.Fatalf("read %d visits, want %d", visits, b.N*20*benchVisits)
+	}
+	b.ReportMetric(float64(visits)/b.Elapsed().Seconds(), "visits/s")
+	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+}
