@@ -14,7 +14,9 @@
 //
 // The tables follow Matomo's log tables (log_visit, log_link_visit_action,
 // log_action, log_conversion, log_conversion_item) and sqlitestore's
-// schema, so both stores behave the same; SCHEMA.md explains every table,
+// schema, so both stores behave the same (what they do alike — validation,
+// column codecs, the dictionary cache, migration discovery, row decoding —
+// is one copy in store/internal/storeutil); SCHEMA.md explains every table,
 // column convention and index. Migrations are embedded, versioned
 // (migrations/NNNN_what.sql) and applied only by Migrate — `footfall
 // migrate`, or Open with Options.Migrate in the all-in-one role. Open

@@ -1,6 +1,8 @@
 // Package sqlitestore is the embedded default analytics.Store: one SQLite
 // file, pure Go (modernc.org/sqlite, driver name "sqlite"), no service to
-// run. It passes store/storetest.
+// run. It passes store/storetest. What it does as mysqlstore does —
+// validation, column codecs, the dictionary cache, migration discovery,
+// row decoding — lives in store/internal/storeutil; the SQL is its own.
 //
 //	s, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: "footfall.db", Migrate: true})
 //

@@ -19,7 +19,8 @@
 //   - the action dictionary: its types (Dict*), keys (DictKey) and the
 //     bounded, epoch-tagged cache of name ids (NameCache, on Generations);
 //   - sites and salts: the site columns both schemas share (SiteArgs,
-//     SiteRow), the get-or-create of a daily salt (DailySalt) and the
+//     SiteRow), the Created that CreateSite sets (SiteCreated), the
+//     get-or-create of a daily salt (DailySalt) and the
 //     deletion of old ones (DeleteSalts);
 //   - reading: the WHERE, ORDER BY and LIMIT of a VisitQuery
 //     (VisitQuerySQL), the decoding of a log_visit row (VisitRow) and of the
