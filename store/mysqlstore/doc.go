@@ -5,8 +5,9 @@
 //		DSN: "footfall:secret@tcp(db.internal:3306)/footfall?tls=true",
 //	})
 //
-// Besides analytics.Store it implements the optional analytics.Migrator,
-// analytics.Pinger, analytics.Pruner (raw-log retention, unused dictionary
+// Besides analytics.Store it implements the optional
+// analytics.BatchVisitFinder (the last visits of a delivery's visitors in
+// one statement), analytics.Migrator, analytics.Pinger, analytics.Pruner (raw-log retention, unused dictionary
 // entries) and analytics.VisitorEraser (GDPR export and erasure), and
 // Invalidations (storetest.InvalidationLister).
 //

@@ -214,11 +214,12 @@ type Store struct {
 
 // Interface guards.
 var (
-	_ analytics.Store         = (*Store)(nil)
-	_ analytics.Migrator      = (*Store)(nil)
-	_ analytics.Pinger        = (*Store)(nil)
-	_ analytics.Pruner        = (*Store)(nil)
-	_ analytics.VisitorEraser = (*Store)(nil)
+	_ analytics.Store            = (*Store)(nil)
+	_ analytics.BatchVisitFinder = (*Store)(nil)
+	_ analytics.Migrator         = (*Store)(nil)
+	_ analytics.Pinger           = (*Store)(nil)
+	_ analytics.Pruner           = (*Store)(nil)
+	_ analytics.VisitorEraser    = (*Store)(nil)
 )
 
 // Open connects to the database named by opts and checks its schema. With

@@ -3,6 +3,10 @@
 // run. It passes store/storetest. What it does as mysqlstore does —
 // validation, column codecs, the dictionary cache, migration discovery,
 // row decoding — lives in store/internal/storeutil; the SQL is its own.
+// Besides analytics.Store it implements analytics.BatchVisitFinder (the
+// last visits of a delivery's visitors in one statement),
+// analytics.Migrator, analytics.Pinger, analytics.Pruner and
+// analytics.VisitorEraser.
 //
 //	s, err := sqlitestore.Open(ctx, sqlitestore.Options{Path: "footfall.db", Migrate: true})
 //

@@ -118,6 +118,59 @@ func (s *Store) LastVisit(ctx context.Context, m analytics.VisitorMatch) (analyt
 	return v, nil
 }
 
+// LastVisits returns the last visit of each match that has one, as
+// LastVisit would (ties: the higher visit ID); matches without one are
+// absent. Every match must be valid, else ErrInvalid before any query.
+// It is one statement per 500 distinct matches (storeutil.LastVisitsSQL):
+// per match one probe of (idsite, idvisitor, visit_last_action_time) or
+// (idsite, config_id, …) read backwards, then a rowid lookup.
+func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (map[analytics.VisitorMatch]analytics.Visit, error) {
+	if err := s.enter("last visits"); err != nil {
+		return nil, err
+	}
+	out, err := storeutil.LastVisits(ms, storeutil.LastVisitsChunk, func(chunk []analytics.VisitorMatch, found func(int, analytics.Visit) error) error {
+		rows, err := s.rdb.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, s.sql.visitCols, "", valuesTable))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k int
+			var v analytics.Visit
+			if err := scanVisit(storeutil.Leading(rows, &k), &v); err != nil {
+				return err
+			}
+			if err := found(k, v); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	if errors.Is(err, analytics.ErrInvalid) {
+		return nil, fmt.Errorf("sqlitestore: last visits: %w", err)
+	}
+	if err != nil {
+		return nil, s.wrap(ctx, "last visits", err)
+	}
+	return out, nil
+}
+
+// valuesTable is the table of matches of storeutil.LastVisitsSQL as a
+// VALUES list (not bound by SQLite's limit on compound SELECTs).
+func valuesTable(rows []storeutil.MatchRow) string {
+	var b strings.Builder
+	b.WriteString("SELECT column1 AS k, column2 AS s, column3 AS id FROM (VALUES ")
+	for i, r := range rows {
+		k, site, id := r.Literals()
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(" + k + ", " + site + ", " + id + ")")
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
 // Visits calls fn for each visit matching q, in q's order (ties broken by
 // visit ID), inside one read transaction, so the scan sees one snapshot.
 // It holds one read connection until it returns: fn may call the Store,

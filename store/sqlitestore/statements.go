@@ -123,6 +123,7 @@ type statements struct {
 	conversionInsrt string
 	itemInsert      string
 	visitSelect     string // FROM log_visit v, no WHERE
+	visitCols       string // the columns of visitSelect
 	actionSelect    string // FROM log_link_visit_action a
 	conversionSel   string // FROM log_conversion c
 	itemSelect      string // FROM log_conversion_item i
@@ -152,7 +153,8 @@ func buildStatements() statements {
 	}
 	st.conversionInsrt = insertSQL("log_conversion", conversionColumns) + " ON CONFLICT DO NOTHING RETURNING idconversion"
 	st.itemInsert = insertSQL("log_conversion_item", itemColumns)
-	st.visitSelect = "SELECT " + selectList("v", visitColumns) + " FROM log_visit v"
+	st.visitCols = selectList("v", visitColumns)
+	st.visitSelect = "SELECT " + st.visitCols + " FROM log_visit v"
 	st.actionSelect = "SELECT " + selectList("a", actionColumns) + " FROM log_link_visit_action a"
 	st.conversionSel = "SELECT c.idconversion, " + selectList("c", conversionColumns) + " FROM log_conversion c"
 	st.itemSelect = "SELECT " + selectList("i", itemColumns) + " FROM log_conversion_item i"

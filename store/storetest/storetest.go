@@ -78,9 +78,10 @@ type InvalidationLister interface {
 //     without OrderID, more than 5 product or item categories, a name
 //     longer than Features.MaxNameLen, an invalid invalidated day;
 //   - LastVisit with both or neither of VisitorID and ConfigID fails with
-//     ErrInvalid; ReserveIDs with n ≤ 0 or an unknown kind with ErrInvalid;
-//     DailySalt and DeleteSaltsBefore with a day not "2006-01-02" with
-//     ErrInvalid;
+//     ErrInvalid, and so does LastVisits (BatchVisitFinder) with such a
+//     match anywhere in its list, returning nothing; ReserveIDs with
+//     n ≤ 0 or an unknown kind with ErrInvalid; DailySalt and
+//     DeleteSaltsBefore with a day not "2006-01-02" with ErrInvalid;
 //   - Visits orders ties by visit ID (descending with NewestFirst),
 //     actions by time then ID, conversions by time;
 //   - a call with a cancelled context fails with an error wrapping
@@ -103,6 +104,7 @@ func Run(t *testing.T, newHarness func(t *testing.T) Harness, f Features) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ReserveIDs", testReserveIDs},
 		{"LastVisit", testLastVisit},
+		{"LastVisits", testLastVisits},
 		{"VisitsQuery", testVisitsQuery},
 		{"VisitsMany", testVisitsMany},
 		{"Salts", testSalts},
@@ -1401,6 +1403,172 @@ func testLastVisit(e *env) {
 	}
 }
 
+// testLastVisits checks BatchVisitFinder.LastVisits against a model of
+// the written visits and against LastVisit, match by match: visitors with
+// zero to many visits, ties in last action time, config ids shared by
+// several visitors, the same ids on another site, matches without a visit,
+// duplicates, more matches than one chunk, and invalid matches.
+func testLastVisits(e *env) {
+	f, ok := e.s.(analytics.BatchVisitFinder)
+	if !ok {
+		e.t.Skip("the store does not implement analytics.BatchVisitFinder")
+	}
+	ctx, s := e.ctx, e.s
+	a, b := e.newSite("lvs-a"), e.newSite("lvs-b")
+	const visitors = 40
+	cfg := func(i int) analytics.VisitorID { return vid(5000 + i%13) } // shared by several visitors
+	var written []analytics.Visit
+	batch := &analytics.LogBatch{Shard: "lvs"}
+	add := func(site, i int, last time.Duration) {
+		id := e.reserve(analytics.IDVisit, 1)
+		v := e.visit(site, id, e.tm(last-time.Minute))
+		v.VisitorID, v.ConfigID, v.LastActionTime = vid(1000+i), cfg(i), e.tm(last)
+		batch.Visits = append(batch.Visits, v)
+		written = append(written, v)
+	}
+	for i := range visitors {
+		n := i % 5 // 0–4 visits; visitors with i%5 == 0 have none on site a
+		if i == 7 {
+			n = 25 // a visitor with many visits
+		}
+		for j := range n {
+			// Visits out of time order; with i%3 == 0 the last two share
+			// their last action time (the higher visit ID wins).
+			last := time.Duration((j*7)%n+1) * time.Hour
+			if i%3 == 0 && j == n-1 && n > 1 {
+				last = time.Duration(n) * time.Hour
+			}
+			add(a.ID, i, last+time.Duration(i)*time.Second)
+		}
+		if i%4 == 1 { // the same ids on site b, later than anything on a
+			add(b.ID, i, 100*time.Hour)
+		}
+	}
+	e.commit(batch)
+
+	// want is the model: the written visit of the match with the latest
+	// last action time, ties by the higher ID.
+	want := func(m analytics.VisitorMatch) (analytics.Visit, bool) {
+		var best analytics.Visit
+		found := false
+		for _, v := range written {
+			if v.SiteID != m.SiteID || (!m.VisitorID.IsZero() && v.VisitorID != m.VisitorID) ||
+				(!m.ConfigID.IsZero() && v.ConfigID != m.ConfigID) {
+				continue
+			}
+			if c := v.LastActionTime.Compare(best.LastActionTime); !found || c > 0 || (c == 0 && v.ID > best.ID) {
+				best, found = v, true
+			}
+		}
+		return best, found
+	}
+
+	var ms []analytics.VisitorMatch
+	for _, site := range []int{a.ID, b.ID, b.ID + 100} {
+		for i := range visitors {
+			ms = append(ms, analytics.VisitorMatch{SiteID: site, VisitorID: vid(1000 + i)},
+				analytics.VisitorMatch{SiteID: site, ConfigID: cfg(i)})
+		}
+	}
+	// Matches without a visit, spread so that the found ones fall into
+	// several chunks of a store that chunks by 500, and duplicates.
+	for i := range 700 {
+		ms = append(ms, analytics.VisitorMatch{SiteID: a.ID, VisitorID: vid(20000 + i)})
+		if i%50 == 0 {
+			ms = append(ms, ms[i%(2*visitors)])
+		}
+		if i%100 == 0 {
+			ms = append(ms, analytics.VisitorMatch{SiteID: a.ID, ConfigID: vid(30000 + i)})
+		}
+	}
+	for i := range visitors {
+		ms = append(ms, analytics.VisitorMatch{SiteID: a.ID, VisitorID: vid(1000 + i)})
+	}
+
+	got, err := f.LastVisits(ctx, ms)
+	e.must(err, "LastVisits(%d matches)", len(ms))
+	distinct := map[analytics.VisitorMatch]bool{}
+	nFound := 0
+	for _, m := range ms {
+		if distinct[m] {
+			continue
+		}
+		distinct[m] = true
+		w, ok := want(m)
+		one, err := s.LastVisit(ctx, m)
+		switch {
+		case !ok:
+			e.wantErr(err, analytics.ErrNotFound, "LastVisit(%+v) of a match without a visit", m)
+			if v, in := got[m]; in {
+				e.t.Errorf("LastVisits has visit %d for %+v, which has none", v.ID, m)
+			}
+			continue
+		case err != nil:
+			e.t.Fatalf("LastVisit(%+v): %v", m, err)
+		}
+		nFound++
+		if d := e.diff(w, one); d != "" {
+			e.t.Errorf("LastVisit(%+v) (-want +got):\n%s", m, d)
+		}
+		v, in := got[m]
+		if !in {
+			e.t.Errorf("LastVisits has no visit for %+v, want visit %d", m, w.ID)
+			continue
+		}
+		if d := e.diff(w, v); d != "" {
+			e.t.Errorf("LastVisits[%+v] (-want +got):\n%s", m, d)
+		}
+	}
+	if nFound < visitors {
+		e.t.Fatalf("the fixture has only %d matches with a visit", nFound)
+	}
+	if len(got) != nFound {
+		e.t.Errorf("LastVisits returned %d visits, want %d", len(got), nFound)
+	}
+
+	for _, tc := range []struct {
+		name string
+		ms   []analytics.VisitorMatch
+	}{{"nil", nil}, {"empty", []analytics.VisitorMatch{}}, {"none found", ms[len(ms)-visitors-5 : len(ms)-visitors]}} {
+		got, err := f.LastVisits(ctx, tc.ms)
+		e.must(err, "LastVisits(%s)", tc.name)
+		if len(got) != 0 {
+			e.t.Errorf("LastVisits(%s) = %d visits, want none", tc.name, len(got))
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		bad  analytics.VisitorMatch
+	}{
+		{"neither id", analytics.VisitorMatch{SiteID: a.ID}},
+		{"both ids", analytics.VisitorMatch{SiteID: a.ID, VisitorID: vid(1001), ConfigID: cfg(1)}},
+	} {
+		l := []analytics.VisitorMatch{ms[0], tc.bad, ms[1]}
+		got, err := f.LastVisits(ctx, l)
+		e.wantErr(err, analytics.ErrInvalid, "LastVisits with a match with %s", tc.name)
+		if got != nil {
+			e.t.Errorf("LastVisits with a match with %s returned %d visits", tc.name, len(got))
+		}
+	}
+
+	// An upsert that moves a visitor's oldest visit past the others makes
+	// it the last.
+	m := analytics.VisitorMatch{SiteID: a.ID, VisitorID: vid(1007)}
+	old, _ := want(m)
+	for _, v := range written {
+		if v.SiteID == a.ID && v.VisitorID == m.VisitorID && v.LastActionTime.Before(old.LastActionTime) {
+			old = v
+		}
+	}
+	old.LastActionTime = e.tm(200 * time.Hour)
+	e.commit(&analytics.LogBatch{Shard: "lvs", Visits: []analytics.Visit{old}})
+	got, err = f.LastVisits(ctx, []analytics.VisitorMatch{m})
+	e.must(err, "LastVisits after upsert")
+	if d := e.diff(old, got[m]); d != "" {
+		e.t.Errorf("LastVisits after the upsert (-want +got):\n%s", d)
+	}
+}
+
 func testVisitsQuery(e *env) {
 	ctx, s := e.ctx, e.s
 	site, other := e.newSite("vq"), e.newSite("vq-other")
@@ -1693,6 +1861,12 @@ func testClose(e *env) {
 	}
 	if p, ok := s.(analytics.Pinger); ok {
 		calls["Ping"] = p.Ping(ctx)
+	}
+	if f, ok := s.(analytics.BatchVisitFinder); ok {
+		calls["LastVisits"] = func() error {
+			_, err := f.LastVisits(ctx, []analytics.VisitorMatch{{SiteID: site.ID, VisitorID: vid(1)}})
+			return err
+		}()
 	}
 	if l, ok := s.(InvalidationLister); ok {
 		calls["Invalidations"] = func() error { _, err := l.Invalidations(ctx); return err }()

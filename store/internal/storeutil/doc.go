@@ -11,7 +11,7 @@
 //     that check every dictionary name and hand it to the store with its
 //     slot in the row; the parts bits of an action (PartsOf);
 //   - the argument checks of the other methods (CheckReserve,
-//     CheckVisitorMatch, CheckVisitQuery, CheckPrune, CheckChunk,
+//     CheckVisitorMatch, CheckVisitorMatches, CheckVisitQuery, CheckPrune, CheckChunk,
 //     CheckVisitorFilter, CheckSite) and of Options (CheckOptions);
 //   - the codecs of columns both schemas share: site lists and custom
 //     dimensions as JSON (ListJSON, EncodeDimensions), addresses (IPBytes),
@@ -24,7 +24,9 @@
 //     deletion of old ones (DeleteSalts);
 //   - reading: the WHERE, ORDER BY and LIMIT of a VisitQuery
 //     (VisitQuerySQL), the decoding of a log_visit row (VisitRow) and of the
-//     optional parts of an action (ActionParts);
+//     optional parts of an action (ActionParts); the batch lookup of last
+//     visits (LastVisits: checks, duplicates, chunks; LastVisitsSQL: one
+//     index probe per match, the table of matches in the driver's dialect);
 //   - row helpers (QueryAll, QueryIDs, VisitsByID), the transaction that
 //     deletes visits with what hangs on them (DeleteVisits) and the loops
 //     of retention and the GDPR tools (DeleteInChunks, VisitorSites,
