@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,6 +65,7 @@ type Queue struct {
 	closeMu sync.RWMutex // held for reading while sending a request
 	closed  bool
 	reqs    chan *enqReq
+	reqPool sync.Pool // *enqReq
 	stopReq chan struct{}
 	batcher sync.WaitGroup
 	slots   chan struct{}
@@ -365,8 +367,13 @@ const (
 	reqCancelled
 )
 
+// enqReq is one Enqueue call's request to the batcher. Requests are
+// reused (Queue.reqPool) once their caller has the outcome; one whose
+// caller gave up is left to the garbage collector, as the batcher may
+// still hold it.
 type enqReq struct {
 	entries []entry
+	buf     []byte // the encoded hits, which entries point into
 	state   atomic.Int32
 	seq     atomic.Uint64 // the round trip that carries it, once taken
 	done    chan error
@@ -394,12 +401,14 @@ func (q *Queue) Enqueue(ctx context.Context, hits []analytics.Hit) error {
 		}
 		return nil
 	}
-	r := &enqReq{entries: q.encode(hits), done: make(chan error, 1)}
+	r := q.newReq(hits)
 	if err := q.submit(ctx, r); err != nil {
+		q.putReq(r)
 		return err
 	}
 	select {
 	case err := <-r.done:
+		q.putReq(r)
 		return err
 	case <-ctx.Done():
 		if r.state.CompareAndSwap(reqQueued, reqCancelled) {
@@ -409,13 +418,36 @@ func (q *Queue) Enqueue(ctx context.Context, hits []analytics.Hit) error {
 	}
 }
 
-func (q *Queue) encode(hits []analytics.Hit) []entry {
-	size := 0
-	for range hits {
-		size += 256
+// newReq returns a request for hits, reusing a settled one.
+func (q *Queue) newReq(hits []analytics.Hit) *enqReq {
+	r, _ := q.reqPool.Get().(*enqReq)
+	if r == nil {
+		r = &enqReq{done: make(chan error, 1)}
 	}
-	buf := make([]byte, 0, size)
-	entries := make([]entry, len(hits))
+	r.state.Store(reqQueued)
+	r.seq.Store(0)
+	r.entries, r.buf = q.encodeTo(r.entries[:0], r.buf[:0], hits)
+	return r
+}
+
+// putReq keeps r for reuse: its caller has the outcome, and the batcher
+// and the round trip are done with it.
+func (q *Queue) putReq(r *enqReq) {
+	if cap(r.buf) <= 64<<10 {
+		q.reqPool.Put(r)
+	}
+}
+
+func (q *Queue) encode(hits []analytics.Hit) []entry {
+	entries, _ := q.encodeTo(nil, nil, hits)
+	return entries
+}
+
+// encodeTo appends the hits' entries to entries and their encodings to
+// buf (the entries point into it).
+func (q *Queue) encodeTo(entries []entry, buf []byte, hits []analytics.Hit) ([]entry, []byte) {
+	buf = slices.Grow(buf, 256*len(hits))
+	entries = slices.Grow(entries, len(hits))
 	shards := uint64(len(q.keys.streams))
 	for i := range hits {
 		h := &hits[i]
@@ -424,9 +456,9 @@ func (q *Queue) encode(hits []analytics.Hit) []entry {
 		start := len(buf)
 		buf = hitcodec.Append(buf, h)
 		h.Pos = pos
-		entries[i] = entry{shard: int(h.ShardKey() % shards), b: buf[start:len(buf):len(buf)]}
+		entries = append(entries, entry{shard: int(h.ShardKey() % shards), b: buf[start:len(buf):len(buf)]})
 	}
-	return entries
+	return entries, buf
 }
 
 func (q *Queue) submit(ctx context.Context, r *enqReq) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"runtime"
 	"sync"
@@ -660,5 +661,98 @@ func TestEnqueueGroupsReadyCallers(t *testing.T) {
 		if n := rt.n.Load() - before; n > 3 {
 			t.Errorf("round %d: %d callers ready at once took %d round trips, want at most 3", round, callers, n)
 		}
+	}
+}
+
+// TestEnqueueCancelledCallers: callers give up at random moments among
+// callers that do not (requests are reused once settled, never while the
+// batcher may still hold one). Every hit whose Enqueue returned nil is in
+// Redis once and intact; one cancelled before its round trip is not
+// there; one cancelled during it (an EnqueueError) is there at most once.
+func TestEnqueueCancelledCallers(t *testing.T) {
+	c := testClient(t)
+	q := newQ(t, c, testPrefix(t, c), Options{Shards: 4})
+	const callers, perCaller = 8, 300
+	type outcome int
+	const (
+		accepted outcome = iota
+		absent
+		uncertain
+	)
+	var mu sync.Mutex
+	want := map[string]outcome{}
+	var wg sync.WaitGroup
+	for v := range callers {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(v), 7))
+			for i := range perCaller {
+				ctx, cancel := context.WithCancel(t.Context())
+				if i%2 == 1 {
+					spins := rng.IntN(20)
+					go func() {
+						for range spins {
+							runtime.Gosched()
+						}
+						cancel()
+					}()
+				}
+				h := vhits(v, i, 1)
+				err := q.Enqueue(ctx, h)
+				cancel()
+				var ee *EnqueueError
+				o := accepted
+				switch {
+				case errors.As(err, &ee):
+					o = uncertain
+				case errors.Is(err, context.Canceled):
+					o = absent
+				case err != nil:
+					t.Errorf("Enqueue: %v", err)
+					return
+				}
+				mu.Lock()
+				want[h[0].PageViewID] = o
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	got := map[string]int{}
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), 500*time.Millisecond)
+		d, err := q.Receive(ctx, 500)
+		cancel()
+		if err != nil {
+			break
+		}
+		for _, h := range d.Hits {
+			var v, i int
+			if _, err := fmt.Sscanf(h.PageViewID, "%d:%d", &v, &i); err != nil || h.UserID != fmt.Sprintf("v%d", v) {
+				t.Fatalf("corrupt hit: page view %q, user %q", h.PageViewID, h.UserID)
+			}
+			got[h.PageViewID]++
+		}
+		d.Ack(t.Context())
+	}
+	counts := map[outcome]int{}
+	for id, o := range want {
+		counts[o]++
+		switch n := got[id]; {
+		case n > 1:
+			t.Errorf("hit %s stored %d times", id, n)
+		case o == accepted && n != 1:
+			t.Errorf("hit %s accepted but not stored", id)
+		case o == absent && n != 0:
+			t.Errorf("hit %s cancelled before its round trip but stored", id)
+		}
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			t.Errorf("hit %s stored but never enqueued", id)
+		}
+	}
+	t.Logf("accepted %d, cancelled before the round trip %d, during it %d", counts[accepted], counts[absent], counts[uncertain])
+	if counts[accepted] == 0 || counts[absent]+counts[uncertain] == 0 {
+		t.Errorf("the test did not mix settled and cancelled callers: %v", counts)
 	}
 }
