@@ -360,6 +360,11 @@ type entry struct {
 	b     []byte
 }
 
+// MarshalBinary returns the encoded hit: a *entry is a script argument
+// (go-redis writes an encoding.BinaryMarshaler as its bytes) that costs
+// no allocation, unlike a []byte in an interface.
+func (e *entry) MarshalBinary() ([]byte, error) { return e.b, nil }
+
 // request states
 const (
 	reqQueued int32 = iota
@@ -625,16 +630,22 @@ func (q *Queue) writeBatch(ctx context.Context, b *enqBatch) error {
 // entryArgs appends the streams of the requests' entries to keys (each
 // once) and (key index, bytes) pairs to args.
 func (q *Queue) entryArgs(keys []string, args []any, reqs []*enqReq) ([]string, []any) {
-	index := map[int]int{}
+	n := 0
 	for _, r := range reqs {
-		for _, e := range r.entries {
-			i, ok := index[e.shard]
-			if !ok {
+		n += len(r.entries)
+	}
+	args = slices.Grow(args, 2*n)
+	index := make([]int, len(q.keys.streams)) // shard → key index, 0: none yet
+	for _, r := range reqs {
+		for j := range r.entries {
+			e := &r.entries[j]
+			i := index[e.shard]
+			if i == 0 {
 				keys = append(keys, q.keys.streams[e.shard])
 				i = len(keys) // Lua indexes from 1
 				index[e.shard] = i
 			}
-			args = append(args, i, e.b)
+			args = append(args, i, e) // *entry: no copy, no allocation
 		}
 	}
 	return keys, args
