@@ -6,7 +6,9 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -65,6 +67,45 @@ func benchQueue(b *testing.B, shards int) (*Queue, *redis.Client, string) {
 	return q, c, p
 }
 
+// cpuMeter measures the CPU time of this process (the client side) and of
+// the Redis server (INFO cpu; a shared server also counts its other
+// clients) over a benchmark.
+type cpuMeter struct {
+	c           *redis.Client
+	self, redis time.Duration
+}
+
+func startCPU(c *redis.Client) *cpuMeter {
+	return &cpuMeter{c: c, self: selfCPU(), redis: serverCPU(c)}
+}
+
+// report adds client-cpu-µs/hit and redis-cpu-µs/hit for n hits.
+func (m *cpuMeter) report(b *testing.B, n int) {
+	self, redis := selfCPU()-m.self, serverCPU(m.c)-m.redis
+	b.ReportMetric(float64(self.Nanoseconds())/1000/float64(n), "client-cpu-µs/hit")
+	b.ReportMetric(float64(redis.Nanoseconds())/1000/float64(n), "redis-cpu-µs/hit")
+}
+
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// serverCPU returns used_cpu_sys + used_cpu_user of INFO cpu.
+func serverCPU(c *redis.Client) time.Duration {
+	info, _ := c.Info(context.Background(), "cpu").Result()
+	var d time.Duration
+	for _, line := range strings.Split(info, "\n") {
+		name, val, _ := strings.Cut(strings.TrimSpace(line), ":")
+		if name == "used_cpu_sys" || name == "used_cpu_user" {
+			f, _ := strconv.ParseFloat(val, 64)
+			d += time.Duration(f * float64(time.Second))
+		}
+	}
+	return d
+}
+
 // BenchmarkEnqueue: one hit per call from 64 concurrent callers (the
 // ingest pattern), against baselines measured in the same run: a naive
 // XADD round trip per call, and the physical limit of the same encoded
@@ -80,6 +121,7 @@ func BenchmarkEnqueue(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		b.ResetTimer()
+		cpu := startCPU(c)
 		b.RunParallel(func(pb *testing.PB) {
 			rng := rand.New(rand.NewPCG(seed.Add(1), 1))
 			h := []analytics.Hit{realisticHit(rng)}
@@ -91,6 +133,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hits/s")
+		cpu.report(b, b.N)
 		b.ReportMetric(float64(b.N)/float64(max(rt.n.Load(), 1)), "hits/roundtrip")
 	})
 	b.Run("queue-batchwait-1ms", func(b *testing.B) {
@@ -104,6 +147,7 @@ func BenchmarkEnqueue(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		b.ResetTimer()
+		cpu := startCPU(c)
 		b.RunParallel(func(pb *testing.PB) {
 			rng := rand.New(rand.NewPCG(seed.Add(1), 1))
 			h := []analytics.Hit{realisticHit(rng)}
@@ -115,6 +159,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hits/s")
+		cpu.report(b, b.N)
 	})
 	// A naive driver: one XADD round trip per call.
 	b.Run("raw-xadd-per-call", func(b *testing.B) {
@@ -123,6 +168,7 @@ func BenchmarkEnqueue(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		b.ResetTimer()
+		cpu := startCPU(c)
 		b.RunParallel(func(pb *testing.PB) {
 			rng := rand.New(rand.NewPCG(seed.Add(1), 1))
 			h := realisticHit(rng)
@@ -136,6 +182,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hits/s")
+		cpu.report(b, b.N)
 	})
 	// The physical limit: 100 XADDs per pipeline, no caller waiting.
 	b.Run("raw-pipelined-xadd", func(b *testing.B) {
@@ -144,6 +191,7 @@ func BenchmarkEnqueue(b *testing.B) {
 		b.ReportAllocs()
 		b.SetParallelism(parallelism)
 		b.ResetTimer()
+		cpu := startCPU(c)
 		b.RunParallel(func(pb *testing.PB) {
 			rng := rand.New(rand.NewPCG(seed.Add(1), 1))
 			h := realisticHit(rng)
@@ -166,6 +214,7 @@ func BenchmarkEnqueue(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "hits/s")
+		cpu.report(b, b.N)
 	})
 }
 
