@@ -203,7 +203,7 @@ func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (ma
 		return nil, err
 	}
 	out, err := storeutil.LastVisits(ms, storeutil.LastVisitsChunk, func(chunk []analytics.VisitorMatch, found func(int, analytics.Visit) error) error {
-		rows, err := s.db.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, visitCols, visitJoins, unionTable))
+		rows, err := s.db.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, visitCols, visitJoins, unionTable, forceIndex))
 		if err != nil {
 			return err
 		}
@@ -228,6 +228,11 @@ func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (ma
 	}
 	return out, nil
 }
+
+// forceIndex is log_visit x with the index the LastVisits subquery must
+// use (see storeutil.LastVisitsSQL: without it MariaDB may scan the
+// site's visits backwards by time).
+func forceIndex(name string) string { return "log_visit x FORCE INDEX (" + name + ")" }
 
 // unionTable is the table of matches of storeutil.LastVisitsSQL as
 // SELECT … UNION ALL SELECT …, which MariaDB and MySQL both take (their

@@ -129,7 +129,7 @@ func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (ma
 		return nil, err
 	}
 	out, err := storeutil.LastVisits(ms, storeutil.LastVisitsChunk, func(chunk []analytics.VisitorMatch, found func(int, analytics.Visit) error) error {
-		rows, err := s.rdb.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, s.sql.visitCols, "", valuesTable))
+		rows, err := s.rdb.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, s.sql.visitCols, "", valuesTable, indexedBy))
 		if err != nil {
 			return err
 		}
@@ -154,6 +154,10 @@ func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (ma
 	}
 	return out, nil
 }
+
+// indexedBy is log_visit x with the index the LastVisits subquery uses
+// (SQLite plans it so by itself; INDEXED BY keeps it so).
+func indexedBy(name string) string { return "log_visit x INDEXED BY " + name }
 
 // valuesTable is the table of matches of storeutil.LastVisitsSQL as a
 // VALUES list (not bound by SQLite's limit on compound SELECTs).

@@ -24,7 +24,7 @@ func TestLastVisitsPlan(t *testing.T) {
 		{SiteID: 1, VisitorID: analytics.VisitorID{1}}, {SiteID: 1, ConfigID: analytics.VisitorID{2}},
 		{SiteID: 2, VisitorID: analytics.VisitorID{3}}, {SiteID: 1, ConfigID: analytics.VisitorID{4}},
 	}
-	q := storeutil.LastVisitsSQL(ms, s.sql.visitCols, "", valuesTable)
+	q := storeutil.LastVisitsSQL(ms, s.sql.visitCols, "", valuesTable, indexedBy)
 	rows, err := s.rdb.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
 	if err != nil {
 		t.Fatal(err)

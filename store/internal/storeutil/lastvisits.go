@@ -100,8 +100,14 @@ func (r MatchRow) Literals() (k, site, id string) {
 //
 // table turns the matches of one kind into a table of columns (k, s, id)
 // made of literals: "SELECT … UNION ALL SELECT …" for MySQL, "VALUES …"
-// for SQLite.
-func LastVisitsSQL(ms []analytics.VisitorMatch, cols, joins string, table func(rows []MatchRow) string) string {
+// for SQLite. index returns the table reference "log_visit x" that makes
+// the subquery use the named index, in the store's dialect: the planner
+// cannot see the match's values when it plans a correlated subquery, and
+// MariaDB then may read (idsite, visit_last_action_time) backwards to
+// satisfy ORDER BY … LIMIT 1 — a scan of the site's visits for a visitor
+// with no visit.
+func LastVisitsSQL(ms []analytics.VisitorMatch, cols, joins string, table func(rows []MatchRow) string,
+	index func(name string) string) string {
 	var byVisitor, byConfig []MatchRow
 	for k, m := range ms {
 		if m.VisitorID.IsZero() {
@@ -112,13 +118,13 @@ func LastVisitsSQL(ms []analytics.VisitorMatch, cols, joins string, table func(r
 	}
 	var parts []string
 	for _, kind := range []struct {
-		col  string
-		rows []MatchRow
-	}{{"idvisitor", byVisitor}, {"config_id", byConfig}} {
+		col, index string
+		rows       []MatchRow
+	}{{"idvisitor", "log_visit_site_visitor", byVisitor}, {"config_id", "log_visit_site_config", byConfig}} {
 		if len(kind.rows) == 0 {
 			continue
 		}
-		parts = append(parts, "SELECT m.k, (SELECT x.idvisit FROM log_visit x WHERE x.idsite = m.s AND x."+kind.col+" = m.id"+
+		parts = append(parts, "SELECT m.k, (SELECT x.idvisit FROM "+index(kind.index)+" WHERE x.idsite = m.s AND x."+kind.col+" = m.id"+
 			" ORDER BY x.visit_last_action_time DESC, x.idvisit DESC LIMIT 1) AS id FROM ("+table(kind.rows)+") m")
 	}
 	return "SELECT t.k, " + cols + " FROM (" + strings.Join(parts, " UNION ALL ") + ") t JOIN log_visit v ON v.idvisit = t.id" + joins

@@ -121,15 +121,15 @@ func TestLastVisitsSQL(t *testing.T) {
 		wantJoin int // UNION ALLs between the kinds
 	}{
 		{"both kinds", ms, []string{
-			"SELECT t.k, v.a, v.b FROM (SELECT m.k, (SELECT x.idvisit FROM log_visit x WHERE x.idsite = m.s AND x.idvisitor = m.id ORDER BY x.visit_last_action_time DESC, x.idvisit DESC LIMIT 1) AS id FROM (0|3|X'ab01000000000000';2|12|X'0700000000000000') m",
-			" UNION ALL SELECT m.k, (SELECT x.idvisit FROM log_visit x WHERE x.idsite = m.s AND x.config_id = m.id ORDER BY x.visit_last_action_time DESC, x.idvisit DESC LIMIT 1) AS id FROM (1|4|X'ff00000000000010') m",
+			"SELECT t.k, v.a, v.b FROM (SELECT m.k, (SELECT x.idvisit FROM log_visit x USE log_visit_site_visitor WHERE x.idsite = m.s AND x.idvisitor = m.id ORDER BY x.visit_last_action_time DESC, x.idvisit DESC LIMIT 1) AS id FROM (0|3|X'ab01000000000000';2|12|X'0700000000000000') m",
+			" UNION ALL SELECT m.k, (SELECT x.idvisit FROM log_visit x USE log_visit_site_config WHERE x.idsite = m.s AND x.config_id = m.id ORDER BY x.visit_last_action_time DESC, x.idvisit DESC LIMIT 1) AS id FROM (1|4|X'ff00000000000010') m",
 			") t JOIN log_visit v ON v.idvisit = t.id JOIN-TAIL",
 		}, nil, 1},
 		{"visitors only", ms[2:], []string{"FROM (0|12|X'0700000000000000') m) t JOIN"}, []string{"config_id"}, 0},
 		{"configs only", ms[1:2], []string{"FROM (0|4|X'ff00000000000010') m) t JOIN"}, []string{"idvisitor"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			q := LastVisitsSQL(tc.ms, "v.a, v.b", " JOIN-TAIL", table)
+			q := LastVisitsSQL(tc.ms, "v.a, v.b", " JOIN-TAIL", table, func(n string) string { return "log_visit x USE " + n })
 			for _, w := range tc.want {
 				if !strings.Contains(q, w) {
 					t.Errorf("query lacks %q:\n%s", w, q)
