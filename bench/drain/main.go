@@ -21,6 +21,16 @@
 //	go run ./bench/drain -store mysql -hits 200000
 //	go run ./bench/drain -store sqlite,mysql -hits 200000 -workers 2,4
 //	go run ./bench/drain -store mysql -cpuprofile mysql.prof   # profiles the Workers=4 processor run
+//	go run ./bench/drain -store mysql -servers private          # private mariadbd and redis-server
+//
+// The CPU time of the servers is that of every process named mariadbd,
+// mysqld or redis-server on the machine: on a machine shared with other
+// work that uses them it counts that work too. -servers private starts a
+// private mariadbd (fresh data directory, the machine's settings that
+// matter: 128 MiB buffer pool, 96 MiB redo log, O_DIRECT, flush at every
+// commit, no binary log) and a private redis-server (no persistence) on
+// free loopback ports, and counts the CPU time of those two processes
+// only; they are stopped and their files removed at the end.
 //
 // Everything it creates (Redis keys, the MariaDB database ff_drain…, the
 // SQLite directory) is removed at the end.
@@ -35,8 +45,11 @@ import (
 	"flag"
 	"fmt"
 	mrand "math/rand/v2"
+	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
 	"strconv"
@@ -60,6 +73,13 @@ import (
 const shards = 16
 
 func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "drain:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
 	stores := flag.String("store", "sqlite,mysql", "stores to drain into: sqlite, mysql or both (comma-separated)")
 	nhits := flag.Int("hits", 200000, "hits per run")
 	workerList := flag.String("workers", "2,4", "processor Workers values to run (comma-separated)")
@@ -68,21 +88,43 @@ func main() {
 	mysqlDSN := flag.String("mysql", "root@tcp(127.0.0.1:3306)/test", "MariaDB/MySQL DSN of a user that may create databases")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first processor run with -profile-workers to `file`")
 	profWorkers := flag.Int("profile-workers", 4, "Workers of the processor run that -cpuprofile profiles")
+	servers := flag.String("servers", "machine", "machine: the MariaDB and Redis at -mysql and -redis; private: a private mariadbd and redis-server started for the run (-mysql and -redis ignored)")
 	flag.Parse()
 
 	var workers []int
 	for _, w := range strings.Split(*workerList, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil || n < 1 {
-			fail(fmt.Errorf("-workers %q: want positive numbers", *workerList))
+			return fmt.Errorf("-workers %q: want positive numbers", *workerList)
 		}
 		workers = append(workers, n)
 	}
 	b := &bench{hits: *nhits, batch: *batch, redisURL: *redisURL, mysqlDSN: *mysqlDSN, profWorkers: *profWorkers}
+	switch *servers {
+	case "machine":
+	case "private":
+		p, err := startPrivate(strings.Contains(*stores, "mysql"))
+		if err != nil {
+			return err
+		}
+		defer p.stop()
+		// Stop them on an interrupt too: they are not children that die with us.
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		go func() {
+			<-sig
+			p.stop()
+			os.Exit(1)
+		}()
+		b.redisURL, b.mysqlDSN, b.pids = p.redisURL, p.mysqlDSN, p.pids
+		fmt.Printf("private servers: %s (pid %d), %s (pid %d)\n", p.redisURL, p.pids["redis-server"], p.mysqlDSN, p.pids["mariadbd"])
+	default:
+		return fmt.Errorf("-servers %q: want machine or private", *servers)
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err != nil {
-			fail(err)
+			return err
 		}
 		defer f.Close()
 		b.profile = f
@@ -91,12 +133,12 @@ func main() {
 	hits := makeHits(*nhits)
 	fmt.Printf("drain: %d hits (%d visitors), %d shards, batch %d\n", len(hits), visitorsOf(hits), shards, *batch)
 	if err := b.redisBaseline(ctx, hits); err != nil {
-		fail(err)
+		return err
 	}
 	for _, s := range strings.Split(*stores, ",") {
 		s = strings.TrimSpace(s)
 		if s != "sqlite" && s != "mysql" {
-			fail(fmt.Errorf("-store %q: want sqlite or mysql", s))
+			return fmt.Errorf("-store %q: want sqlite or mysql", s)
 		}
 		for _, w := range workers {
 			writers := w
@@ -104,21 +146,17 @@ func main() {
 				writers = 1
 			}
 			if err := b.insertBaseline(ctx, s, writers); err != nil {
-				fail(err)
+				return err
 			}
 			if err := b.processorRun(ctx, s, w, hits); err != nil {
-				fail(err)
+				return err
 			}
 		}
 	}
 	if b.profile != nil {
 		fmt.Printf("CPU profile of the first processor run with Workers %d in %s\n", b.profWorkers, b.profile.Name())
 	}
-}
-
-func fail(err error) {
-	fmt.Fprintln(os.Stderr, "drain:", err)
-	os.Exit(1)
+	return nil
 }
 
 type bench struct {
@@ -127,6 +165,7 @@ type bench struct {
 	profile            *os.File
 	profWorkers        int
 	profiled           bool
+	pids               map[string]int // private servers by name; nil: every process of the name
 }
 
 // ---------------------------------------------------------------------------
@@ -323,7 +362,7 @@ func (b *bench) redisBaseline(ctx context.Context, hits []analytics.Hit) error {
 	}
 	defer drop()
 	q.Close()
-	m := startMeter()
+	m := startMeter(b.pids)
 	var done atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, shards)
@@ -474,7 +513,7 @@ func (b *bench) insertBaseline(ctx context.Context, kind string, writers int) er
 	ph := "(" + strings.TrimSuffix(strings.Repeat("?,", 20), ",") + ")"
 	stmt := "INSERT INTO bench_rows (" + cols + ") VALUES " + strings.TrimSuffix(strings.Repeat(ph+",", b.batch), ",")
 	fmt.Printf("insert baseline %s: %d rows × 20 columns, %d rows per INSERT and transaction, %d writer(s)\n", kind, b.hits, b.batch, writers)
-	m := startMeter()
+	m := startMeter(b.pids)
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, writers)
@@ -568,7 +607,11 @@ func (b *bench) processorRun(ctx context.Context, kind string, workers int, hits
 		b.profiled = true
 		defer pprof.StopCPUProfile()
 	}
-	m := startMeter()
+	var before map[string]int64
+	if kind == "mysql" && b.pids != nil {
+		before = b.serverStatus()
+	}
+	m := startMeter(b.pids)
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(runCtx) }()
 	select {
@@ -582,7 +625,48 @@ func (b *bench) processorRun(ctx context.Context, kind string, workers int, hits
 	cancel()
 	<-errc
 	fmt.Printf("  %d batches, %d actions, %d visit writes\n", batches.Load(), actions.Load(), visits.Load())
+	if before != nil {
+		after := b.serverStatus()
+		n := float64(batches.Load())
+		fmt.Printf("  per batch on the private server:")
+		for _, k := range statusCounters {
+			fmt.Printf(" %s %.1f", strings.ToLower(strings.TrimPrefix(k, "Com_")), float64(after[k]-before[k])/n)
+		}
+		fmt.Println()
+	}
 	return nil
+}
+
+// statusCounters are the server's counters that processorRun reports per
+// batch with -servers private (where nothing else uses the server).
+var statusCounters = []string{"Questions", "Com_select", "Com_insert", "Com_update", "Com_commit", "Bytes_received",
+	"Bytes_sent", "Handler_read_key", "Handler_read_next", "Handler_read_prev", "Handler_read_rnd_next", "Handler_write",
+	"Handler_update", "Select_scan", "Select_full_join", "Created_tmp_tables", "Sort_rows", "Innodb_row_lock_waits",
+	"Innodb_deadlocks"}
+
+// serverStatus reads SHOW GLOBAL STATUS of the MariaDB at b.mysqlDSN;
+// nil on error.
+func (b *bench) serverStatus() map[string]int64 {
+	db, err := sql.Open("mysql", b.mysqlDSN)
+	if err != nil {
+		return nil
+	}
+	defer db.Close()
+	rows, err := db.Query("SHOW GLOBAL STATUS")
+	if err != nil {
+		return nil
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var k, v string
+		if rows.Scan(&k, &v) == nil {
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				out[k] = n
+			}
+		}
+	}
+	return out
 }
 
 // ---------------------------------------------------------------------------
@@ -595,19 +679,20 @@ type meter struct {
 	t0     time.Time
 	self   time.Duration
 	others map[string]time.Duration
+	pids   map[string]int
 }
 
 var serverNames = []string{"mariadbd", "mysqld", "redis-server"}
 
-func startMeter() *meter {
-	return &meter{t0: time.Now(), self: selfCPU(), others: serverCPU()}
+func startMeter(pids map[string]int) *meter {
+	return &meter{t0: time.Now(), self: selfCPU(), others: serverCPU(pids), pids: pids}
 }
 
 func (m *meter) report(what string, n int) {
 	wall := time.Since(m.t0)
 	fmt.Printf("  %-34s %8d hits in %8v = %8.0f hits/s   cpu: this process %v", what, n, wall.Round(time.Millisecond),
 		float64(n)/wall.Seconds(), (selfCPU() - m.self).Round(10*time.Millisecond))
-	now := serverCPU()
+	now := serverCPU(m.pids)
 	for _, name := range serverNames {
 		if c, ok := now[name]; ok {
 			fmt.Printf(", %s %v", name, (c - m.others[name]).Round(10*time.Millisecond))
@@ -624,9 +709,17 @@ func selfCPU() time.Duration {
 
 // serverCPU sums the CPU time (user + system) of running processes named
 // like the database and Redis servers, from /proc (Linux only; empty
-// elsewhere).
-func serverCPU() map[string]time.Duration {
+// elsewhere); with pids, of those processes only.
+func serverCPU(pids map[string]int) map[string]time.Duration {
 	out := make(map[string]time.Duration)
+	if pids != nil {
+		for name, pid := range pids {
+			if c, ok := procCPU(strconv.Itoa(pid)); ok {
+				out[name] = c
+			}
+		}
+		return out
+	}
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		if _, err := strconv.Atoi(e.Name()); err != nil {
@@ -644,18 +737,148 @@ func serverCPU() map[string]time.Duration {
 		if !known {
 			continue
 		}
-		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
+		if c, ok := procCPU(e.Name()); ok {
+			out[name] += c
 		}
-		s := string(stat)
-		f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-		if len(f) < 13 {
-			continue
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		st, _ := strconv.ParseInt(f[12], 10, 64)
-		out[name] += time.Duration(ut+st) * (time.Second / 100) // USER_HZ is 100 on Linux
 	}
 	return out
+}
+
+// procCPU is the CPU time (user + system) of process pid from /proc.
+func procCPU(pid string) (time.Duration, bool) {
+	stat, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	s := string(stat)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0, false
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * (time.Second / 100), true // USER_HZ is 100 on Linux
+}
+
+// ---------------------------------------------------------------------------
+// Private servers
+// ---------------------------------------------------------------------------
+
+type private struct {
+	redisURL, mysqlDSN string
+	pids               map[string]int
+	cmds               []*exec.Cmd
+	dir                string
+}
+
+// startPrivate starts a redis-server and, with mysql, a mariadbd on free
+// loopback ports, with their files in a temporary directory.
+func startPrivate(mysql bool) (*private, error) {
+	dir, err := os.MkdirTemp("", "drain-servers")
+	if err != nil {
+		return nil, err
+	}
+	p := &private{pids: map[string]int{}, dir: dir}
+	rport, err := freePort()
+	if err != nil {
+		p.stop()
+		return nil, err
+	}
+	rcmd := exec.Command("redis-server", "--port", rport, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--daemonize", "no", "--logfile", "", "--dir", dir)
+	if err := p.start("redis-server", rcmd); err != nil {
+		return nil, err
+	}
+	p.redisURL = "redis://127.0.0.1:" + rport + "/0"
+	o, _ := redis.ParseURL(p.redisURL)
+	rdb := redis.NewClient(o)
+	defer rdb.Close()
+	if err := wait("redis-server", func() error { return rdb.Ping(context.Background()).Err() }); err != nil {
+		p.stop()
+		return nil, err
+	}
+	if !mysql {
+		return p, nil
+	}
+	data := filepath.Join(dir, "mysql")
+	install := exec.Command("mariadb-install-db", "--no-defaults", "--datadir="+data, "--user=root",
+		"--auth-root-authentication-method=normal", "--skip-test-db")
+	if out, err := install.CombinedOutput(); err != nil {
+		p.stop()
+		return nil, fmt.Errorf("mariadb-install-db: %v: %s", err, out)
+	}
+	mport, err := freePort()
+	if err != nil {
+		p.stop()
+		return nil, err
+	}
+	mcmd := exec.Command("mariadbd", "--no-defaults", "--datadir="+data, "--user=root", "--port="+mport,
+		"--bind-address=127.0.0.1", "--socket="+filepath.Join(dir, "mysql.sock"), "--pid-file="+filepath.Join(dir, "mysql.pid"),
+		"--log-error="+filepath.Join(dir, "mysql.err"), "--skip-log-bin", "--innodb-buffer-pool-size=128M",
+		"--innodb-log-file-size=96M", "--innodb-flush-method=O_DIRECT", "--innodb-flush-log-at-trx-commit=1",
+		"--character-set-server=utf8mb4")
+	if err := p.start("mariadbd", mcmd); err != nil {
+		return nil, err
+	}
+	p.mysqlDSN = "root@tcp(127.0.0.1:" + mport + ")/mysql"
+	db, err := sql.Open("mysql", p.mysqlDSN)
+	if err != nil {
+		p.stop()
+		return nil, err
+	}
+	defer db.Close()
+	if err := wait("mariadbd", func() error { return db.Ping() }); err != nil {
+		log, _ := os.ReadFile(filepath.Join(dir, "mysql.err"))
+		p.stop()
+		return nil, fmt.Errorf("%w: %s", err, log)
+	}
+	return p, nil
+}
+
+func (p *private) start(name string, cmd *exec.Cmd) error {
+	if err := cmd.Start(); err != nil {
+		p.stop()
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	p.cmds = append(p.cmds, cmd)
+	p.pids[name] = cmd.Process.Pid
+	return nil
+}
+
+// stop stops the servers (SIGTERM, then SIGKILL after 30 s) and removes
+// their files.
+func (p *private) stop() {
+	for _, c := range p.cmds {
+		c.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { c.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			c.Process.Kill()
+			<-done
+		}
+	}
+	os.RemoveAll(p.dir)
+}
+
+func freePort() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port), nil
+}
+
+// wait calls ping until it succeeds, for up to 30 s.
+func wait(name string, ping func() error) error {
+	var err error
+	for range 300 {
+		if err = ping(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("private %s does not answer: %w", name, err)
 }
