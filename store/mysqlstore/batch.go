@@ -68,7 +68,6 @@ var (
 	// An action already stored is left alone. ON DUPLICATE KEY UPDATE
 	// with a no-op rather than INSERT IGNORE: IGNORE would also turn data
 	// errors into warnings.
-	actionInsert     = newMultiRow(insertSQL("log_link_visit_action", actionColumns, false), len(actionColumns), " ON DUPLICATE KEY UPDATE idlink_va = idlink_va")
 	conversionInsert = newMultiRow(insertSQL("log_conversion", conversionColumns, true), len(conversionColumns), "")
 	// The fast path inserts conversions without IGNORE: a duplicate fails
 	// the transaction, which the slow path then writes.
@@ -76,6 +75,47 @@ var (
 	itemInsert             = newMultiRow(insertSQL("log_conversion_item", itemColumns, false), len(itemColumns), "")
 	invalInsert            = newMultiRow("INSERT IGNORE INTO archive_invalidation (idsite, day, ts_created) VALUES ", 3, "")
 )
+
+// actionGroups are the optional column groups of log_link_visit_action
+// (index ranges in actionColumns): event, site search, content, product,
+// page timing, dimensions. A row whose group is all NULL (the part is
+// absent) goes into an INSERT without those columns, which then take their
+// default, NULL: a page view is sent with 22 values instead of 41, which
+// the server parses and the driver interpolates at that cost.
+var actionGroups = [...][2]int{{15, 19}, {19, 22}, {22, 26}, {26, 34}, {34, 40}, {40, 41}}
+
+// actionValues is an action's values in the order of actionColumns.
+type actionValues = [41]any
+
+// actionInserts are the INSERTs of actions by the set of groups present
+// (bit i: actionGroups[i]), with the indexes in actionColumns of their
+// columns.
+var actionInserts = func() (out [1 << len(actionGroups)]struct {
+	m    multiRow
+	cols []int
+}) {
+	for mask := range out {
+		var names []string
+		var cols []int
+		for i := range actionGroups[0][0] {
+			cols = append(cols, i)
+		}
+		for g, r := range actionGroups {
+			if mask&(1<<g) != 0 {
+				for i := r[0]; i < r[1]; i++ {
+					cols = append(cols, i)
+				}
+			}
+		}
+		for _, c := range cols {
+			names = append(names, actionColumns[c])
+		}
+		out[mask].cols = cols
+		out[mask].m = newMultiRow(insertSQL("log_link_visit_action", names, false), len(names),
+			" ON DUPLICATE KEY UPDATE idlink_va = idlink_va")
+	}
+	return out
+}()
 
 // multiRow is a multi-row INSERT: head, n rows of placeholders, tail.
 type multiRow struct {
@@ -118,6 +158,24 @@ func (w *rowWriter) add(args ...any) {
 		panic(fmt.Sprintf("mysqlstore: %d args for %d columns", len(args), w.m.cols))
 	}
 	w.args = append(w.args, args...)
+	w.added(args)
+}
+
+// addFrom adds the row of the values row[c] for c in cols.
+func (w *rowWriter) addFrom(row []any, cols []int) {
+	if len(cols) != w.m.cols {
+		panic(fmt.Sprintf("mysqlstore: %d args for %d columns", len(cols), w.m.cols))
+	}
+	n := len(w.args)
+	for _, c := range cols {
+		w.args = append(w.args, row[c])
+	}
+	w.added(w.args[n:])
+}
+
+// added counts a row of args just added and cuts the statement when it
+// is full.
+func (w *rowWriter) added(args []any) {
 	w.rows++
 	w.bytes += len(w.m.row) + 1
 	for _, a := range args {
@@ -224,7 +282,8 @@ func (e *batchExec) actions() []stmt {
 		return nil
 	}
 	p := e.p
-	w := newRowWriter(&actionInsert, len(p.actions))
+	var writers [len(actionInserts)]*rowWriter
+	var row actionValues
 	for i := range p.actions {
 		pa := &p.actions[i]
 		a := pa.a
@@ -248,7 +307,7 @@ func (e *batchExec) actions() []stmt {
 			tDP, tDC, tOL = int64(t.DOMProcessing), int64(t.DOMCompletion), int64(t.OnLoad)
 		}
 		r := &pa.refs
-		w.add(
+		row = actionValues{
 			a.ID, int64(a.SiteID), a.VisitorID[:], a.VisitID, a.Time, hit, int64(a.Type),
 			p.id(r[storeutil.ActionURL]), p.id(r[storeutil.ActionTitle]), p.id(r[storeutil.ActionPrevURL]), p.id(r[storeutil.ActionPrevTitle]),
 			text(a.PageViewID), int64(a.Position), int64(a.TimeSpentRef), pa.parts,
@@ -257,9 +316,31 @@ func (e *batchExec) actions() []stmt {
 			p.id(r[storeutil.ActionContentName]), p.id(r[storeutil.ActionContentPiece]), p.id(r[storeutil.ActionContentTarget]), p.id(r[storeutil.ActionContentInteraction]),
 			p.id(r[storeutil.ActionSKU]), p.id(r[storeutil.ActionProductName]),
 			p.id(r[storeutil.ActionCat1]), p.id(r[storeutil.ActionCat1+1]), p.id(r[storeutil.ActionCat1+2]), p.id(r[storeutil.ActionCat1+3]), p.id(r[storeutil.ActionCat1+4]), price,
-			tNet, tSrv, tTr, tDP, tDC, tOL, pa.dims)
+			tNet, tSrv, tTr, tDP, tDC, tOL, pa.dims}
+		mask := 0
+		for g, r := range actionGroups {
+			for _, v := range row[r[0]:r[1]] {
+				if v != nil {
+					mask |= 1 << g
+					break
+				}
+			}
+		}
+		ins := &actionInserts[mask]
+		w := writers[mask]
+		if w == nil {
+			w = newRowWriter(&ins.m, len(p.actions))
+			writers[mask] = w
+		}
+		w.addFrom(row[:], ins.cols)
 	}
-	return w.stmts()
+	var out []stmt
+	for _, w := range writers {
+		if w != nil {
+			out = append(out, w.stmts()...)
+		}
+	}
+	return out
 }
 
 // cartDeletes deletes the stored open carts of the batch's carts, items
