@@ -22,6 +22,7 @@
 //	go run ./bench/drain -store sqlite,mysql -hits 200000 -workers 2,4
 //	go run ./bench/drain -store mysql -cpuprofile mysql.prof   # profiles the Workers=4 processor run
 //	go run ./bench/drain -store mysql -servers private          # private mariadbd and redis-server
+//	go run ./bench/drain -store mysql -workers 4 -memprofile mem.prof   # go tool pprof -sample_index=alloc_space
 //
 // The CPU time of the servers is that of every process named mariadbd,
 // mysqld or redis-server on the machine: on a machine shared with other
@@ -88,6 +89,7 @@ func run() error {
 	mysqlDSN := flag.String("mysql", "root@tcp(127.0.0.1:3306)/test", "MariaDB/MySQL DSN of a user that may create databases")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the first processor run with -profile-workers to `file`")
 	profWorkers := flag.Int("profile-workers", 4, "Workers of the processor run that -cpuprofile profiles")
+	memprofile := flag.String("memprofile", "", "write an allocation profile (alloc_space: everything the process allocated, hit generation and fills included) to `file` at the end")
 	servers := flag.String("servers", "machine", "machine: the MariaDB and Redis at -mysql and -redis; private: a private mariadbd and redis-server started for the run (-mysql and -redis ignored)")
 	flag.Parse()
 
@@ -155,6 +157,17 @@ func run() error {
 	}
 	if b.profile != nil {
 		fmt.Printf("CPU profile of the first processor run with Workers %d in %s\n", b.profWorkers, b.profile.Name())
+	}
+	if *memprofile != "" {
+		f, err := os.Create(*memprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
+		fmt.Printf("allocation profile in %s\n", *memprofile)
 	}
 	return nil
 }

@@ -80,7 +80,7 @@ var (
 // (index ranges in actionColumns): event, site search, content, product,
 // page timing, dimensions. A row whose group is all NULL (the part is
 // absent) goes into an INSERT without those columns, which then take their
-// default, NULL: a page view is sent with 22 values instead of 41, which
+// default, NULL: a page view is sent with 21 values instead of 41, which
 // the server parses and the driver interpolates at that cost.
 var actionGroups = [...][2]int{{15, 19}, {19, 22}, {22, 26}, {26, 34}, {34, 40}, {40, 41}}
 
@@ -117,48 +117,51 @@ var actionInserts = func() (out [1 << len(actionGroups)]struct {
 	return out
 }()
 
-// multiRow is a multi-row INSERT: head, n rows of placeholders, tail.
+// multiRow is a multi-row INSERT: head, rows of values, tail.
 type multiRow struct {
-	head, tail, row string
-	cols            int
+	head, tail string
+	cols       int
 }
 
 func newMultiRow(head string, cols int, tail string) multiRow {
-	return multiRow{head: head, tail: tail, cols: cols,
-		row: "(" + strings.TrimSuffix(strings.Repeat("?,", cols), ",") + ")"}
+	return multiRow{head: head, tail: tail, cols: cols}
 }
 
-// Bounds of one statement: rows, and bytes of text and binary arguments
-// (the server's max_allowed_packet is 16 MiB by default on MariaDB, 64 MiB
-// on MySQL 8).
+// Bounds of one statement: rows, and bytes of text (the server's
+// max_allowed_packet is 16 MiB by default on MariaDB, 64 MiB on MySQL 8).
 const (
 	maxRowsPerStatement  = 1000
 	maxBytesPerStatement = 2 << 20
 )
 
-// stmt is one statement of a batch with its arguments.
+// stmt is one statement of a batch; the batch statements carry their
+// values as literals (appendLiteral), others have args.
 type stmt struct {
-	sql   string
-	args  []any
-	bytes int // estimated size once interpolated
+	sql  string
+	args []any
 }
 
-// rowWriter accumulates the rows of one multi-row statement and cuts them
-// into statements within the bounds.
+// rowWriter writes the rows of one multi-row statement as literals and
+// cuts them into statements within the bounds.
 type rowWriter struct {
-	m     *multiRow
-	out   []stmt
-	args  []any
-	rows  int
-	bytes int
+	m    *multiRow
+	out  []stmt
+	buf  []byte
+	rows int
 }
 
 func (w *rowWriter) add(args ...any) {
 	if len(args) != w.m.cols {
 		panic(fmt.Sprintf("mysqlstore: %d args for %d columns", len(args), w.m.cols))
 	}
-	w.args = append(w.args, args...)
-	w.added(args)
+	w.open()
+	for i, a := range args {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.buf = appendLiteral(w.buf, a)
+	}
+	w.close()
 }
 
 // addFrom adds the row of the values row[c] for c in cols.
@@ -166,29 +169,31 @@ func (w *rowWriter) addFrom(row []any, cols []int) {
 	if len(cols) != w.m.cols {
 		panic(fmt.Sprintf("mysqlstore: %d args for %d columns", len(cols), w.m.cols))
 	}
-	n := len(w.args)
-	for _, c := range cols {
-		w.args = append(w.args, row[c])
+	w.open()
+	for i, c := range cols {
+		if i > 0 {
+			w.buf = append(w.buf, ',')
+		}
+		w.buf = appendLiteral(w.buf, row[c])
 	}
-	w.added(w.args[n:])
+	w.close()
 }
 
-// added counts a row of args just added and cuts the statement when it
-// is full.
-func (w *rowWriter) added(args []any) {
-	w.rows++
-	w.bytes += len(w.m.row) + 1
-	for _, a := range args {
-		switch v := a.(type) {
-		case string:
-			w.bytes += 2*len(v) + 3
-		case []byte:
-			w.bytes += 2*len(v) + 10
-		default:
-			w.bytes += 24
-		}
+// open starts a row (and a statement when none is open).
+func (w *rowWriter) open() {
+	if w.rows == 0 {
+		w.buf = append(w.buf[:0], w.m.head...)
+	} else {
+		w.buf = append(w.buf, ',')
 	}
-	if w.rows >= maxRowsPerStatement || w.bytes >= maxBytesPerStatement {
+	w.buf = append(w.buf, '(')
+}
+
+// close ends a row and cuts the statement when it is full.
+func (w *rowWriter) close() {
+	w.buf = append(w.buf, ')')
+	w.rows++
+	if w.rows >= maxRowsPerStatement || len(w.buf) >= maxBytesPerStatement {
 		w.cut()
 	}
 }
@@ -198,18 +203,9 @@ func (w *rowWriter) cut() {
 	if w.rows == 0 {
 		return
 	}
-	var q strings.Builder
-	q.Grow(len(w.m.head) + w.rows*(len(w.m.row)+1) + len(w.m.tail))
-	q.WriteString(w.m.head)
-	for i := 0; i < w.rows; i++ {
-		if i > 0 {
-			q.WriteByte(',')
-		}
-		q.WriteString(w.m.row)
-	}
-	q.WriteString(w.m.tail)
-	w.out = append(w.out, stmt{sql: q.String(), args: w.args, bytes: w.bytes + q.Len()})
-	w.args, w.rows, w.bytes = nil, 0, 0
+	w.buf = append(w.buf, w.m.tail...)
+	w.out = append(w.out, stmt{sql: string(w.buf)})
+	w.buf, w.rows = w.buf[:0], 0
 }
 
 // stmts returns the statements.
@@ -219,7 +215,7 @@ func (w *rowWriter) stmts() []stmt {
 }
 
 func newRowWriter(m *multiRow, rows int) *rowWriter {
-	return &rowWriter{m: m, args: make([]any, 0, min(rows, maxRowsPerStatement)*m.cols)}
+	return &rowWriter{m: m, buf: make([]byte, 0, min(rows, maxRowsPerStatement)*m.cols*8+len(m.head)+len(m.tail))}
 }
 
 // batchExec builds the statements of one attempt of a plan.

@@ -131,37 +131,42 @@ func (s *Store) queryNames(ctx context.Context, keys []storeutil.DictKey, todo [
 		byHash[hashes[i]] = i
 	}
 	found = make(map[int]bool, len(todo))
+	var q []byte
 	for start := 0; start < len(todo); {
-		var q strings.Builder
-		var args []any
+		q = q[:0]
 		end, size := start, 0
 		for end < len(todo) && end-start < dictSelectChunk && size < dictInsertBytes {
-			size += len(keys[todo[end]].Name) + 64
+			size += 2*len(keys[todo[end]].Name) + 96 // hex when the name is not plain text
 			end++
 		}
 		part := todo[start:end]
 		start = end
+		// Values as literals (appendLiteral), no arguments to interpolate.
 		if insert {
-			q.WriteString("INSERT IGNORE INTO log_action (hash, type, name) VALUES ")
+			q = append(q, "INSERT IGNORE INTO log_action (hash, type, name) VALUES "...)
 			for j, i := range part {
 				if j > 0 {
-					q.WriteByte(',')
+					q = append(q, ',')
 				}
-				q.WriteString("(?,?,?)")
-				args = append(args, hashes[i][:], int64(keys[i].Type), text(keys[i].Name))
+				q = append(q, '(')
+				q = appendHex(q, hashes[i][:])
+				q = append(q, ',')
+				q = appendLiteral(q, int64(keys[i].Type))
+				q = append(q, ',')
+				q = appendLiteral(q, keys[i].Name)
+				q = append(q, ')')
 			}
-			q.WriteString(";\n")
+			q = append(q, ";\n"...)
 		}
-		q.WriteString("SELECT idaction, hash, prune_pending FROM log_action WHERE hash IN (")
+		q = append(q, "SELECT idaction, hash, prune_pending FROM log_action WHERE hash IN ("...)
 		for j, i := range part {
 			if j > 0 {
-				q.WriteByte(',')
+				q = append(q, ',')
 			}
-			q.WriteByte('?')
-			args = append(args, hashes[i][:])
+			q = appendHex(q, hashes[i][:])
 		}
-		q.WriteByte(')')
-		rows, err := s.db.QueryContext(ctx, q.String(), args...)
+		q = append(q, ')')
+		rows, err := s.db.QueryContext(ctx, string(q))
 		if err != nil {
 			return nil, nil, err
 		}

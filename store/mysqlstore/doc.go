@@ -49,8 +49,10 @@
 // Open forces the driver settings the store relies on, whatever the DSN
 // says: parseTime, loc=UTC, interpolateParams (no server-side prepared
 // statements: one round trip per statement), clientFoundRows,
-// multiStatements (every statement is built by the store and every value
-// escaped by the driver; do not run SQL from untrusted input on DB()), the
+// multiStatements (every statement is built by the store; every value is
+// escaped by the driver or, on the write path, written as a literal that
+// needs no escaping — digits, X'…' hex, text without quotes, backslashes or
+// control characters; do not run SQL from untrusted input on DB()), the
 // utf8mb4 character set, millisecond time truncation, and per session
 // sql_mode=STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION, time_zone=+00:00,
 // READ COMMITTED and innodb_lock_wait_timeout=Options.LockWaitTimeout.

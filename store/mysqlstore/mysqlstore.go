@@ -330,7 +330,7 @@ func driverConfig(o *Options) (*mysql.Config, error) {
 	cfg.ClientFoundRows = true
 	// The fast write path sends a batch's transaction as one
 	// multi-statement; every statement is built here and every value is
-	// escaped by the driver.
+	// escaped by the driver or written as a literal (appendLiteral).
 	cfg.MultiStatements = true
 	cfg.Collation = "utf8mb4_general_ci"
 	if o.TLS != nil {

@@ -191,10 +191,10 @@ func (s *Store) writeFast(ctx context.Context, p *plan, epoch uint64) error {
 	b := p.b
 	parts := [][]stmt{
 		{{sql: "START TRANSACTION"}},
-		{{sql: `UPDATE shard_checkpoint SET ts_updated = IF(hi = ? AND lo = ? AND dict_epoch = ?, ?, NULL), hi = ?, lo = ?
-			WHERE shard = ?`, args: []any{b.From.Hi, b.From.Lo, epoch, e.now, b.To.Hi, b.To.Lo, text(b.Shard)}}},
-		{{sql: `INSERT INTO shard_checkpoint (shard, hi, lo, dict_epoch, ts_updated)
-			SELECT '', NULL, 0, 0, ? FROM DUAL WHERE ROW_COUNT() = 0`, args: []any{e.now}}},
+		{{sql: literalSQL(`UPDATE shard_checkpoint SET ts_updated = IF(hi = ? AND lo = ? AND dict_epoch = ?, ?, NULL), hi = ?, lo = ?
+			WHERE shard = ?`, b.From.Hi, b.From.Lo, epoch, e.now, b.To.Hi, b.To.Lo, text(b.Shard))}},
+		{{sql: literalSQL(`INSERT INTO shard_checkpoint (shard, hi, lo, dict_epoch, ts_updated)
+			SELECT '', NULL, 0, 0, ? FROM DUAL WHERE ROW_COUNT() = 0`, e.now)}},
 		e.cartDeletes(),
 		e.visits(),
 		e.actions(),
@@ -204,28 +204,36 @@ func (s *Store) writeFast(ctx context.Context, p *plan, epoch uint64) error {
 	if s.fastPause != "" {
 		parts = append(parts, []stmt{{sql: s.fastPause}})
 	}
-	var q strings.Builder
-	var args []any
 	size := 0
 	for _, part := range parts {
 		for _, st := range part {
-			size += st.bytes + len(st.sql)
-			if q.Len() > 0 {
-				q.WriteString(";\n")
+			size += len(st.sql) + 2
+			if len(st.args) > 0 {
+				panic("mysqlstore: a fast-path statement with arguments: " + st.sql)
 			}
-			q.WriteString(st.sql)
-			args = append(args, st.args...)
 		}
 	}
 	if size > fastPathMaxBytes {
 		return errSlowPath
+	}
+	var q strings.Builder
+	q.Grow(size)
+	for _, part := range parts {
+		for _, st := range part {
+			if q.Len() > 0 {
+				q.WriteString(";\n")
+			}
+			q.WriteString(st.sql)
+		}
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	_, err = conn.ExecContext(ctx, q.String(), args...)
+	// No arguments: the driver sends the text as it is (the values are
+	// literals already), without scanning it for placeholders.
+	_, err = conn.ExecContext(ctx, q.String())
 	if err == nil {
 		if _, err = conn.ExecContext(ctx, "COMMIT"); err == nil {
 			return nil

@@ -353,53 +353,68 @@ func TestConcurrentShardsSharedNames(t *testing.T) {
 	}
 }
 
-// TestBytesKept writes text that is not valid UTF-8, quotes, backslashes
-// and NULs, in names and in plain columns: it reads back byte for byte.
+// TestBytesKept writes text that is not valid UTF-8, quotes, backslashes,
+// NULs and other control characters, placeholders and comment markers, in
+// names and in plain columns, on the slow path (the shard's first batch)
+// and the fast path (its second): it reads back byte for byte.
 func TestBytesKept(t *testing.T) {
 	ctx := t.Context()
 	s := openTest(t, Options{})
 	site := newSite(t, s)
-	odd := []string{"caf\xe9 latin-1", "a\x00b", `back\slash 'quote' "dq"`, "\xff\xfe\xfd", "emoji 🎉 ✓", "%_ like"}
-	vid, err := s.ReserveIDs(ctx, analytics.IDVisit, len(odd))
-	if err != nil {
-		t.Fatal(err)
-	}
-	aid, err := s.ReserveIDs(ctx, analytics.IDAction, len(odd))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := &analytics.LogBatch{Shard: "bytes", To: analytics.Position{Lo: 1}}
+	odd := []string{"caf\xe9 latin-1", "a\x00b", `back\slash 'quote' "dq"`, "\xff\xfe\xfd", "emoji 🎉 ✓", "%_ like",
+		"tab\tnew\nline\r", "del\x7f", "? ?? -- x /* y */ # z", "''", `\`, "x'00'", "é\xe9", "é'quote\\"}
 	at := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
-	for i, x := range odd {
-		v := analytics.Visit{ID: vid + int64(i), SiteID: site, VisitorID: analytics.VisitorID{byte(i + 1)}, FirstActionTime: at,
-			LastActionTime: at, UserID: x, EntryURL: x, ExitTitle: x, Referrer: analytics.Referrer{Name: x, URL: x},
-			Client: analytics.Client{BrowserName: x}, Location: analytics.Location{City: x},
-			Dimensions: []analytics.Dimension{{ID: 1, Value: "valid"}}}
-		b.Visits = append(b.Visits, v)
-		b.Actions = append(b.Actions, analytics.Action{ID: aid + int64(i), VisitID: v.ID, SiteID: site, Time: at,
-			Type: analytics.ActionSiteSearch, URL: x, Title: x, PageViewID: x, Search: &analytics.Search{Keyword: x, Category: x, Count: 1}})
-	}
-	if err := s.WriteBatch(ctx, b); err != nil {
-		t.Fatal(err)
-	}
-	i := 0
-	err = s.Visits(ctx, analytics.VisitQuery{SiteID: site, WithActions: true}, func(d *analytics.VisitDetails) error {
-		x := odd[i]
-		a := d.ActionList[0]
-		for _, got := range []string{d.UserID, d.EntryURL, d.ExitTitle, d.Referrer.Name, d.Referrer.URL, d.Client.BrowserName,
-			d.Location.City, a.URL, a.Title, a.PageViewID, a.Search.Keyword, a.Search.Category} {
-			if !bytes.Equal([]byte(got), []byte(x)) {
-				t.Errorf("visit %d: read back %q, want %q", i, got, x)
-			}
+	var pos analytics.Position
+	for round, path := range []string{"slow", "fast"} {
+		vid, err := s.ReserveIDs(ctx, analytics.IDVisit, len(odd))
+		if err != nil {
+			t.Fatal(err)
 		}
-		i++
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if i != len(odd) {
-		t.Errorf("read %d visits, want %d", i, len(odd))
+		aid, err := s.ReserveIDs(ctx, analytics.IDAction, len(odd))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := &analytics.LogBatch{Shard: "bytes", From: pos, To: analytics.Position{Lo: pos.Lo + 1}}
+		pos = b.To
+		for i, x := range odd {
+			v := analytics.Visit{ID: vid + int64(i), SiteID: site, VisitorID: analytics.VisitorID{byte(i + 1), byte(round)},
+				FirstActionTime: at, LastActionTime: at, UserID: x, EntryURL: x, ExitTitle: x, Referrer: analytics.Referrer{Name: x, URL: x},
+				Client: analytics.Client{BrowserName: x}, Location: analytics.Location{City: x},
+				Dimensions: []analytics.Dimension{{ID: 1, Value: "valid"}}}
+			b.Visits = append(b.Visits, v)
+			b.Actions = append(b.Actions, analytics.Action{ID: aid + int64(i), VisitID: v.ID, SiteID: site, Time: at,
+				Type: analytics.ActionSiteSearch, URL: x, Title: x, PageViewID: x, Search: &analytics.Search{Keyword: x, Category: x, Count: 1}})
+			b.Conversions = append(b.Conversions, analytics.Conversion{VisitID: v.ID, SiteID: site, Time: at,
+				OrderID: fmt.Sprint(round, i, x), Referrer: analytics.Referrer{Keyword: x},
+				Items: []analytics.Item{{SKU: x, Name: x, Categories: []string{x}, Price: 1, Quantity: 1}}})
+		}
+		if err := s.WriteBatch(ctx, b); err != nil {
+			t.Fatalf("%s path: %v", path, err)
+		}
+		i := 0
+		err = s.Visits(ctx, analytics.VisitQuery{SiteID: site, WithActions: true}, func(d *analytics.VisitDetails) error {
+			if d.ID < vid {
+				return nil // the previous round's
+			}
+			x := odd[i]
+			a := d.ActionList[0]
+			c := d.Conversions[0]
+			for _, got := range []string{d.UserID, d.EntryURL, d.ExitTitle, d.Referrer.Name, d.Referrer.URL, d.Client.BrowserName,
+				d.Location.City, a.URL, a.Title, a.PageViewID, a.Search.Keyword, a.Search.Category,
+				c.Referrer.Keyword, c.Items[0].SKU, c.Items[0].Name, c.Items[0].Categories[0], strings.TrimPrefix(c.OrderID, fmt.Sprint(round, i))} {
+				if !bytes.Equal([]byte(got), []byte(x)) {
+					t.Errorf("%s path, visit %d: read back %q, want %q", path, i, got, x)
+				}
+			}
+			i++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i != len(odd) {
+			t.Errorf("%s path: read %d visits, want %d", path, i, len(odd))
+		}
 	}
 }
 
