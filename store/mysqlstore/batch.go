@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/footfall/analytics"
@@ -148,6 +149,7 @@ type rowWriter struct {
 	out  []stmt
 	buf  []byte
 	rows int
+	pool *sync.Pool // of *[]byte: where buf comes from and goes back to; nil: none
 }
 
 func (w *rowWriter) add(args ...any) {
@@ -208,22 +210,36 @@ func (w *rowWriter) cut() {
 	w.buf, w.rows = w.buf[:0], 0
 }
 
-// stmts returns the statements.
+// stmts returns the statements; the writer is done.
 func (w *rowWriter) stmts() []stmt {
 	w.cut()
+	if w.pool != nil && w.buf != nil {
+		b := w.buf[:0]
+		w.pool.Put(&b)
+	}
+	w.buf = nil
 	return w.out
 }
 
-func newRowWriter(m *multiRow, rows int) *rowWriter {
-	return &rowWriter{m: m, buf: make([]byte, 0, min(rows, maxRowsPerStatement)*m.cols*8+len(m.head)+len(m.tail))}
+// rowWriter returns a writer of m's rows whose buffer comes from the
+// store's pool (a batch's statements are some 150 KB of text).
+func (e *batchExec) rowWriter(m *multiRow) *rowWriter {
+	w := &rowWriter{m: m, pool: e.bufs}
+	if e.bufs != nil {
+		if b, ok := e.bufs.Get().(*[]byte); ok {
+			w.buf = *b
+		}
+	}
+	return w
 }
 
 // batchExec builds the statements of one attempt of a plan.
 type batchExec struct {
-	ctx context.Context
-	tx  *sql.Tx // the slow path's transaction
-	p   *plan
-	now time.Time
+	ctx  context.Context
+	tx   *sql.Tx // the slow path's transaction
+	p    *plan
+	now  time.Time
+	bufs *sync.Pool // Store.bufs
 }
 
 // exec runs statements on the transaction and returns the rows they
@@ -249,7 +265,7 @@ func (e *batchExec) visits() []stmt {
 		return nil
 	}
 	p := e.p
-	w := newRowWriter(&visitUpsert, len(p.visits))
+	w := e.rowWriter(&visitUpsert)
 	for i := range p.visits {
 		pv := &p.visits[i]
 		v := pv.v
@@ -325,7 +341,7 @@ func (e *batchExec) actions() []stmt {
 		ins := &actionInserts[mask]
 		w := writers[mask]
 		if w == nil {
-			w = newRowWriter(&ins.m, len(p.actions))
+			w = e.rowWriter(&ins.m)
 			writers[mask] = w
 		}
 		w.addFrom(row[:], ins.cols)
@@ -363,7 +379,7 @@ func (e *batchExec) conversionInserts(list []*planConv, ignore bool) (convs, ite
 	if ignore {
 		m = &conversionInsert
 	}
-	w := newRowWriter(m, len(list))
+	w := e.rowWriter(m)
 	n := 0
 	for _, pc := range list {
 		c, r := pc.c, &pc.c.Referrer
@@ -379,7 +395,7 @@ func (e *batchExec) conversionInserts(list []*planConv, ignore bool) (convs, ite
 	if n == 0 {
 		return w.stmts(), nil
 	}
-	iw := newRowWriter(&itemInsert, n)
+	iw := e.rowWriter(&itemInsert)
 	for _, pc := range list {
 		c := pc.c
 		for i := range pc.items {
@@ -515,7 +531,7 @@ func (e *batchExec) invalidations() []stmt {
 	if len(e.p.inval) == 0 {
 		return nil
 	}
-	w := newRowWriter(&invalInsert, len(e.p.inval))
+	w := e.rowWriter(&invalInsert)
 	for _, d := range e.p.inval {
 		w.add(int64(d.SiteID), d.Day, e.now)
 	}

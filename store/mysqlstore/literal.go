@@ -70,7 +70,7 @@ func appendLiteral(buf []byte, v any) []byte {
 	panic(fmt.Sprintf("mysqlstore: no SQL literal for %T", v))
 }
 
-// appendHex appends b as X'…' (X” for no bytes).
+// appendHex appends b as X'…' (no digits for no bytes).
 func appendHex(buf, b []byte) []byte {
 	buf = append(buf, "X'"...)
 	buf = hex.AppendEncode(buf, b)

@@ -210,6 +210,8 @@ type Store struct {
 	fastPause string
 
 	guard storeutil.Guard // closed state, error wrapping
+
+	bufs sync.Pool // *[]byte: statement buffers of WriteBatch (rowWriter)
 }
 
 // Interface guards.

@@ -187,7 +187,7 @@ var errSlowPath = errors.New("slow path")
 // shards whose checkpoint row is known to exist, for the same reason:
 // ROW_COUNT() is not reliable once the client has gone.
 func (s *Store) writeFast(ctx context.Context, p *plan, epoch uint64) error {
-	e := &batchExec{ctx: ctx, p: p, now: s.now().UTC()}
+	e := &batchExec{ctx: ctx, p: p, now: s.now().UTC(), bufs: &s.bufs}
 	b := p.b
 	parts := [][]stmt{
 		{{sql: "START TRANSACTION"}},
@@ -265,7 +265,7 @@ func (s *Store) writeSlow(ctx context.Context, p *plan, epoch uint64) error {
 	if err := s.stage(ctx, "checkpoint", tx); err != nil {
 		return err
 	}
-	e := &batchExec{ctx: ctx, tx: tx, p: p, now: s.now().UTC()}
+	e := &batchExec{ctx: ctx, tx: tx, p: p, now: s.now().UTC(), bufs: &s.bufs}
 	if _, err := e.exec(e.visits()); err != nil {
 		return fmt.Errorf("visits: %w", err)
 	}
@@ -434,7 +434,9 @@ func newPlan(b *analytics.LogBatch) (*plan, error) {
 	if err := storeutil.CheckBatch(b); err != nil {
 		return nil, err
 	}
-	p := &plan{b: b, slot: make(map[storeutil.DictKey]nameRef)}
+	// About two distinct names per action and visit: no map growth.
+	nnames := 2*len(b.Actions) + len(b.Visits)
+	p := &plan{b: b, slot: make(map[storeutil.DictKey]nameRef, nnames), keys: make([]storeutil.DictKey, 0, nnames)}
 	p.visits = make([]planVisit, len(b.Visits))
 	p.actions = make([]planAction, len(b.Actions))
 	seen := map[convKey]int{} // index in p.convs
