@@ -234,6 +234,10 @@ type Processor struct {
 	backoff func(i int) time.Duration
 	// maxRetries is how often a retryable error is retried before Nack.
 	maxRetries int
+	// hitBufs holds *[]procHit for sessBatch.build to reuse (a delivery's
+	// enriched hits are some 300 KB).
+	hitBufs sync.Pool
+
 	// afterCommit, when set (tests), runs after a batch is committed and
 	// before it is acknowledged; an error stops Process there, as if the
 	// worker died.
@@ -708,4 +712,18 @@ func (l *procLogLimiter) allow(key string) bool {
 	}
 	l.last[key] = now
 	return true
+}
+
+// hitBuf returns n zeroed procHits, reused from an earlier delivery when
+// one is free; putHitBuf gives them back.
+func (p *Processor) hitBuf(n int) []procHit {
+	if b, ok := p.hitBufs.Get().(*[]procHit); ok && cap(*b) >= n {
+		return (*b)[:n]
+	}
+	return make([]procHit, n)
+}
+
+func (p *Processor) putHitBuf(b []procHit) {
+	clear(b) // drop the references to the delivery's hits
+	p.hitBufs.Put(&b)
 }

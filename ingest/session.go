@@ -94,8 +94,12 @@ func (b *sessBatch) addInfo(info *BatchInfo) {
 // trip when the store can (analytics.BatchVisitFinder), then the hits are
 // sessionized in order.
 func (b *sessBatch) build(ctx context.Context, hits []analytics.Hit) error {
-	phs := make([]procHit, len(hits))
+	phs := b.p.hitBuf(len(hits))
+	defer b.p.putHitBuf(phs)
 	keep := make([]bool, len(hits))
+	// Each hit records at most one action: one allocation, not append's
+	// doublings (an Action is some 400 bytes).
+	b.lb.Actions = make([]analytics.Action, 0, len(hits))
 	for i := range hits {
 		k, err := b.enrichOne(ctx, &hits[i], &phs[i])
 		if err != nil {
