@@ -346,6 +346,7 @@ type result struct {
 	redisUS       float64 // redis-server CPU µs per request
 	redisUtil     float64
 	clientUtil    float64 // load generator CPU / wall time
+	clientUS      float64 // load generator CPU µs per request
 	hitsPerScript float64 // XADDs per script call
 	p50, p99      float64 // latency µs
 	other0        float64 // CPU 0 time used by other processes / wall time
@@ -580,6 +581,7 @@ func orchestrate(cfg config) error {
 		if ru, ok := cl.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			clientCPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 			res.clientUtil = clientCPU.Seconds() / secs
+			res.clientUS = float64(clientCPU.Microseconds()) / float64(n)
 		}
 		if rdb != nil {
 			redisCPU = rsAfter.cpu - rsBefore.cpu
@@ -643,8 +645,8 @@ func (r result) detail(withRedis bool) string {
 	if withRedis {
 		s += fmt.Sprintf("  redis %5.1f µs CPU/req (%3.0f%% busy)  %4.1f hits/script call", r.redisUS, 100*r.redisUtil, r.hitsPerScript)
 	}
-	return s + fmt.Sprintf("  client %3.0f%% busy  latency p50 %.0f µs p99 %.0f µs  others on CPU 0 %.0f%%, CPU 1 %.0f%%",
-		100*r.clientUtil, r.p50, r.p99, 100*r.other0, 100*r.other1)
+	return s + fmt.Sprintf("  client %4.1f µs CPU/req (%3.0f%% busy)  latency p50 %.0f µs p99 %.0f µs  others on CPU 0 %.0f%%, CPU 1 %.0f%%",
+		r.clientUS, 100*r.clientUtil, r.p50, r.p99, 100*r.other0, 100*r.other1)
 }
 
 // medianOf returns the per-field medians.
@@ -663,6 +665,7 @@ func medianOf(rs []result) result {
 		redisUS:       f(func(r result) float64 { return r.redisUS }),
 		redisUtil:     f(func(r result) float64 { return r.redisUtil }),
 		clientUtil:    f(func(r result) float64 { return r.clientUtil }),
+		clientUS:      f(func(r result) float64 { return r.clientUS }),
 		hitsPerScript: f(func(r result) float64 { return r.hitsPerScript }),
 		p50:           f(func(r result) float64 { return r.p50 }),
 		p99:           f(func(r result) float64 { return r.p99 }),
