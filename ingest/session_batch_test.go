@@ -94,3 +94,53 @@ func TestPrefetchFailureNacks(t *testing.T) {
 		t.Fatalf("nacks = %d, want 1", len(h.queue.nacks))
 	}
 }
+
+// TestOneVisitRowPerDelivery: a delivery's LogBatch carries each visit it
+// changed once (however many of its hits the visit has), and every visit
+// its actions belong to.
+func TestOneVisitRowPerDelivery(t *testing.T) {
+	st := newProcFakeStore(procBenchSite())
+	st.sites[0].ID = 1
+	var batches []analytics.LogBatch
+	st.writeErr = func(lb *analytics.LogBatch) error {
+		batches = append(batches, *lb)
+		return nil
+	}
+	p, err := NewProcessor(ProcessorOptions{Queue: &procFakeQueue{}, Store: st, Now: func() time.Time { return procBase }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range procBenchDeliveries(6) {
+		if err := p.Process(t.Context(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(batches) != 6 {
+		t.Fatalf("%d batches written, want 6", len(batches))
+	}
+	repeated := 0
+	for i, lb := range batches {
+		visits := map[int64]bool{}
+		for _, v := range lb.Visits {
+			if visits[v.ID] {
+				t.Errorf("batch %d: visit %d written twice", i, v.ID)
+			}
+			visits[v.ID] = true
+		}
+		perVisit := map[int64]int{}
+		for _, a := range lb.Actions {
+			if !visits[a.VisitID] {
+				t.Errorf("batch %d: action %d of visit %d, which the batch does not write", i, a.ID, a.VisitID)
+			}
+			perVisit[a.VisitID]++
+		}
+		for _, n := range perVisit {
+			if n > 1 {
+				repeated++
+			}
+		}
+	}
+	if repeated == 0 {
+		t.Fatal("no visit has two actions in one delivery: the test checks nothing")
+	}
+}
