@@ -350,6 +350,9 @@ func (p *proc) kill() {
 
 // stop sends SIGTERM and waits up to timeout for a clean exit.
 func (p *proc) stop(timeout time.Duration) error {
+	// A process that has not set up its signal handling yet dies of
+	// SIGTERM's default action: wait until it says it is running.
+	p.waitReady(10 * time.Second)
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
@@ -357,6 +360,19 @@ func (p *proc) stop(timeout time.Duration) error {
 	case <-time.After(timeout):
 		p.kill()
 		return fmt.Errorf("%s did not stop within %v of SIGTERM", p.name, timeout)
+	}
+}
+
+// waitReady waits until the process logged that it runs (a worker's
+// "worker running", a server's "listening"), it exited, or timeout.
+func (p *proc) waitReady(timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && p.running() {
+		out := p.out.String()
+		if strings.Contains(out, "worker running") || strings.Contains(out, "listening") {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 

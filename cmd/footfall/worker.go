@@ -60,6 +60,7 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	}
 	done := make(chan error, 1)
 	go func() { done <- proc.Run(workCtx) }()
+	log.Info("worker running", "processors", po.Workers, "batch", po.BatchSize, "queue", cfg.Queue.Driver, "store", cfg.Store.Driver)
 	select {
 	case err := <-done:
 		return err
