@@ -2,6 +2,8 @@ package faulttest
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,8 +68,21 @@ func TestWorkersJoinLeave(t *testing.T) {
 			return
 		}
 		t0 := time.Now()
+		pid := p.cmd.Process.Pid
 		if err := p.stop(60 * time.Second); err != nil {
 			t.Errorf("%s: graceful stop: %v", p.name, err)
+		}
+		// A worker that stopped gracefully has left the consumer set
+		// (redisqueue names a consumer host-pid-random): the others take
+		// its shards at once, not when its heartbeat expires.
+		members, err := r.rdb.ZRange(t.Context(), r.prefix+":consumers", 0, -1).Result()
+		if err != nil {
+			t.Errorf("consumer set: %v", err)
+		}
+		for _, m := range members {
+			if strings.Contains(m, "-"+strconv.Itoa(pid)+"-") {
+				t.Errorf("%s exited still in the consumer set as %s", p.name, m)
+			}
 		}
 		mu.Lock()
 		graceful++

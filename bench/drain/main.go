@@ -597,8 +597,15 @@ func (b *bench) processorRun(ctx context.Context, kind string, workers int, hits
 	if err != nil {
 		return err
 	}
-	defer drop()
-	defer q.Close()
+	defer func() {
+		// Let the consumer leave before its client goes.
+		q.Close()
+		select {
+		case <-q.Done():
+		case <-time.After(10 * time.Second):
+		}
+		drop()
+	}()
 	var done, actions, visits, batches atomic.Int64
 	finished := make(chan struct{})
 	var once sync.Once

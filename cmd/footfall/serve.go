@@ -239,6 +239,12 @@ func serveAll(ctx context.Context, cfg *config.Config, log hclog.Logger) error {
 	select {
 	case <-done:
 		log.Info("queue drained")
+		// A Redis queue's consumer leaves the consumer set, so that other
+		// workers take its shards at once.
+		select {
+		case <-q.Done():
+		case <-time.After(drainTimeout):
+		}
 	case <-time.After(drainTimeout):
 		log.Error("queue not drained in time; stopping workers", "timeout", drainTimeout)
 		stopWork()

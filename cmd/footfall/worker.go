@@ -70,16 +70,27 @@ func runWorker(ctx context.Context, e *env, args []string) error {
 	// leases are released so other workers take the shards at once.
 	log.Info("stopping: finishing outstanding deliveries")
 	q.Close()
+	deadline := time.After(drainTimeout)
 	select {
 	case err := <-done:
 		if errors.Is(err, context.Canceled) {
 			err = nil
 		}
-		return err
-	case <-time.After(drainTimeout):
+		if err != nil {
+			return err
+		}
+	case <-deadline:
 		stopWork()
 		return <-done
 	}
+	// Leave the consumer set before exiting, so that the other workers
+	// take this one's shards at once instead of after its heartbeat expires.
+	select {
+	case <-q.Done():
+	case <-deadline:
+		log.Warn("stopping: the queue did not shut down in time; other workers take over when this one's heartbeat expires")
+	}
+	return nil
 }
 
 // stoppedWhileStarting turns the error of a start-up step cut short by a

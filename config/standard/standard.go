@@ -103,6 +103,19 @@ func (q *Queue) Close() error {
 	return err
 }
 
+// Done is the wrapped queue's Done when it has one (redisqueue: closed
+// once, after Close, the consumer has settled its deliveries, released
+// its leases and left the consumer set); for a queue without one it is a
+// closed channel.
+func (q *Queue) Done() <-chan struct{} {
+	if d, ok := q.Queue.(interface{ Done() <-chan struct{} }); ok {
+		return d.Done()
+	}
+	return closedChan
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
 // OpenQueue opens the queue named by cfg.Queue for role.
 func OpenQueue(ctx context.Context, cfg *config.Config, role QueueRole, logger hclog.Logger) (*Queue, error) {
 	if logger == nil {

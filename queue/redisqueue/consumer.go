@@ -138,7 +138,16 @@ func (c *consumer) receive(ctx context.Context, limit int) (*analytics.Delivery,
 				continue
 			}
 			if c.stopped || c.heldCount() == 0 {
+				settled := len(c.deliveries) == 0
 				c.mu.Unlock()
+				if settled {
+					// Nothing left to settle: leave the consumer set now,
+					// not at the next lease tick (the caller may exit).
+					select {
+					case c.kick <- struct{}{}:
+					default:
+					}
+				}
 				return nil, fmt.Errorf("redisqueue: receive: %w", analytics.ErrClosed)
 			}
 		}
@@ -496,6 +505,7 @@ func (c *consumer) stop(ctx context.Context) {
 		if q.ownClient {
 			q.rdb.Close()
 		}
+		close(q.done)
 	}()
 }
 

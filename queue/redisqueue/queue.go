@@ -77,6 +77,7 @@ type Queue struct {
 	cons   *consumer
 
 	closeOnce sync.Once
+	done      chan struct{} // closed once shut down after Close (Done)
 }
 
 type keys struct {
@@ -234,6 +235,7 @@ func newQueue(ctx context.Context, client redis.UniversalClient, own bool, opts 
 		producer:  strconv.FormatUint(rand.Uint64(), 36),
 		reqs:      make(chan *enqReq, 4*maxBatchHits),
 		stopReq:   make(chan struct{}),
+		done:      make(chan struct{}),
 		slots:     make(chan struct{}, flushSlots),
 	}
 	if err := q.ensureGroups(ctx); err != nil {
@@ -806,12 +808,25 @@ func (q *Queue) Close() error {
 		c := q.cons
 		q.consMu.Unlock()
 		if c != nil {
-			c.close()
+			c.close() // the consumer closes q.done when it has left
 			return
 		}
 		if q.ownClient {
 			q.rdb.Close()
 		}
+		close(q.done)
 	})
 	return nil
 }
+
+// Done returns a channel that is closed once the queue has shut down after
+// Close: the consumer, if Receive was ever called, has settled its
+// deliveries, released its leases and left the consumer set, and a
+// connection made by Open is closed. Waiting on it before exiting lets the
+// other consumers take this one's shards at once (a consumer that exits
+// without leaving counts as live, and keeps its share from being taken,
+// until its heartbeat expires after Options.LeaseTTL); a caller that
+// passed its own client to New waits on it before closing that client.
+// A delivery that is never settled keeps it open until
+// Options.DrainTimeout has passed and the delivery's lease ran out.
+func (q *Queue) Done() <-chan struct{} { return q.done }

@@ -756,3 +756,76 @@ func TestEnqueueCancelledCallers(t *testing.T) {
 		t.Errorf("the test did not mix settled and cancelled callers: %v", counts)
 	}
 }
+
+// TestDone: after Close, Done is closed once the consumer has drained,
+// released its leases and left the consumer set — at once, not when its
+// heartbeat expires — so that a worker that waits on it before exiting
+// hands its shards over immediately; a queue that never received closes
+// it as soon as Close returns; a caller's own client stays open.
+func TestDone(t *testing.T) {
+	c := testClient(t)
+	p := testPrefix(t, c)
+
+	producer := newQ(t, c, p, Options{Shards: 8})
+	producer.Close()
+	select {
+	case <-producer.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done of a producer-only queue not closed after Close")
+	}
+
+	// A LeaseTTL far beyond the bounds below: neither an expired
+	// heartbeat nor an expired lease can explain what the test sees.
+	o := Options{Shards: 8, LeaseTTL: time.Minute, Consumer: "leaves"}
+	leaves := newQ(t, c, p, o)
+	if err := leaves.Enqueue(t.Context(), vhits(1, 0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	d := mustReceive(t, leaves, 10) // joins, takes every lease
+	select {
+	case <-leaves.Done():
+		t.Fatal("Done closed before Close")
+	default:
+	}
+	leaves.Close()
+	select {
+	case <-leaves.Done():
+		t.Fatal("Done closed while a delivery is outstanding")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := d.Ack(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	for {
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		d, err := leaves.Receive(ctx, 10)
+		cancel()
+		if errors.Is(err, analytics.ErrClosed) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Receive while draining: %v", err)
+		}
+		if err := d.Ack(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-leaves.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Done not closed 5 s after the drain ended")
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("drain and leave took %v", took)
+	}
+	if _, err := c.ZScore(t.Context(), leaves.keys.consumers, "leaves").Result(); !errors.Is(err, redis.Nil) {
+		t.Errorf("after Done the consumer is still in the consumer set (ZSCORE err %v)", err)
+	}
+	if m := owners(t, producer); m["leaves"] != 0 {
+		t.Errorf("after Done the leaving consumer still holds leases: %v", m)
+	}
+	if err := c.Ping(t.Context()).Err(); err != nil {
+		t.Errorf("the caller's client was closed: %v", err)
+	}
+}
