@@ -23,11 +23,17 @@ type procFakeStore struct {
 	goals       map[int][]analytics.Goal
 	checkpoints map[string]analytics.Position
 	visits      map[int64]analytics.Visit
-	actions     map[int64]analytics.Action
-	convs       []analytics.Conversion
-	invalid     map[analytics.SiteDay]bool
-	salts       map[analytics.SiteDay][]byte
-	seq         [3]int64
+	// byVisitor and byConfig index the visits by (site, visitor id) and
+	// (site, config id), so that LastVisit costs what a store's index
+	// lookup does, not a scan growing with the benchmark.
+	byVisitor, byConfig map[procFakeKey][]int64
+	actions             map[int64]analytics.Action
+	convs               []analytics.Conversion
+	// convIdx finds the stored conversion a new one deduplicates against.
+	convIdx map[procFakeConvKey]int
+	invalid map[analytics.SiteDay]bool
+	salts   map[analytics.SiteDay][]byte
+	seq     [3]int64
 
 	writes, lastVisitCalls int
 	// writeErr, when set, is asked before each WriteBatch; an error is
@@ -39,12 +45,43 @@ type procFakeStore struct {
 
 var _ ProcessorStore = (*procFakeStore)(nil)
 
+type procFakeKey struct {
+	site int
+	id   analytics.VisitorID
+}
+
+// procFakeConvKey is what makes two conversions the same: the cart of a
+// visit, an order id of a site, a goal of a visit with its buster.
+type procFakeConvKey struct {
+	kind    byte
+	site    int
+	visit   int64
+	goal    int
+	buster  int64
+	orderID string
+}
+
+func procFakeConvKeyOf(c analytics.Conversion) (procFakeConvKey, bool) {
+	switch {
+	case c.GoalID == analytics.GoalCart:
+		return procFakeConvKey{kind: 'c', visit: c.VisitID}, true
+	case c.GoalID == analytics.GoalEcommerceOrder:
+		return procFakeConvKey{kind: 'o', site: c.SiteID, orderID: c.OrderID}, true
+	case c.GoalID > 0:
+		return procFakeConvKey{kind: 'g', visit: c.VisitID, goal: c.GoalID, buster: c.Buster}, true
+	}
+	return procFakeConvKey{}, false
+}
+
 func newProcFakeStore(sites ...analytics.Site) *procFakeStore {
 	return &procFakeStore{
 		sites:       sites,
 		goals:       make(map[int][]analytics.Goal),
 		checkpoints: make(map[string]analytics.Position),
 		visits:      make(map[int64]analytics.Visit),
+		byVisitor:   make(map[procFakeKey][]int64),
+		byConfig:    make(map[procFakeKey][]int64),
+		convIdx:     make(map[procFakeConvKey]int),
 		actions:     make(map[int64]analytics.Action),
 		invalid:     make(map[analytics.SiteDay]bool),
 		salts:       make(map[analytics.SiteDay][]byte),
@@ -130,25 +167,38 @@ func (s *procFakeStore) WriteBatch(ctx context.Context, b *analytics.LogBatch) e
 				panic(fmt.Sprintf("fake: unmasked ip %v stored", v.IP))
 			}
 		}
+		old, seen := s.visits[v.ID]
 		s.visits[v.ID] = v
+		if seen && old.VisitorID == v.VisitorID && old.ConfigID == v.ConfigID && old.SiteID == v.SiteID {
+			continue
+		}
+		if seen {
+			s.unindex(old)
+		}
+		if !v.VisitorID.IsZero() {
+			k := procFakeKey{v.SiteID, v.VisitorID}
+			s.byVisitor[k] = append(s.byVisitor[k], v.ID)
+		}
+		if !v.ConfigID.IsZero() {
+			k := procFakeKey{v.SiteID, v.ConfigID}
+			s.byConfig[k] = append(s.byConfig[k], v.ID)
+		}
 	}
 	for _, a := range b.Actions {
 		if _, ok := s.actions[a.ID]; !ok {
 			s.actions[a.ID] = a
 		}
 	}
-convs:
 	for _, c := range b.Conversions {
-		for i, o := range s.convs {
-			switch {
-			case c.GoalID == analytics.GoalCart && o.GoalID == analytics.GoalCart && o.VisitID == c.VisitID:
-				s.convs[i] = c
-				continue convs
-			case c.GoalID == analytics.GoalEcommerceOrder && o.GoalID == c.GoalID && o.SiteID == c.SiteID && o.OrderID == c.OrderID:
-				continue convs
-			case c.GoalID > 0 && o.VisitID == c.VisitID && o.GoalID == c.GoalID && o.Buster == c.Buster:
-				continue convs
+		k, dedup := procFakeConvKeyOf(c)
+		if i, ok := s.convIdx[k]; dedup && ok {
+			if c.GoalID == analytics.GoalCart {
+				s.convs[i] = c // the cart is replaced
 			}
+			continue
+		}
+		if dedup {
+			s.convIdx[k] = len(s.convs)
 		}
 		s.convs = append(s.convs, c)
 	}
@@ -174,9 +224,17 @@ func (s *procFakeStore) LastVisit(ctx context.Context, m analytics.VisitorMatch)
 	if s.lastVisitErr != nil {
 		return analytics.Visit{}, s.lastVisitErr
 	}
+	var ids []int64
+	switch {
+	case !m.VisitorID.IsZero():
+		ids = s.byVisitor[procFakeKey{m.SiteID, m.VisitorID}]
+	case !m.ConfigID.IsZero():
+		ids = s.byConfig[procFakeKey{m.SiteID, m.ConfigID}]
+	}
 	var best analytics.Visit
 	found := false
-	for _, v := range s.visits {
+	for _, id := range ids {
+		v := s.visits[id]
 		if v.SiteID != m.SiteID {
 			continue
 		}
@@ -194,6 +252,17 @@ func (s *procFakeStore) LastVisit(ctx context.Context, m analytics.VisitorMatch)
 		return analytics.Visit{}, analytics.ErrNotFound
 	}
 	return best, nil
+}
+
+// unindex removes v from the visitor and config indexes.
+func (s *procFakeStore) unindex(v analytics.Visit) {
+	for _, ix := range []struct {
+		m  map[procFakeKey][]int64
+		id analytics.VisitorID
+	}{{s.byVisitor, v.VisitorID}, {s.byConfig, v.ConfigID}} {
+		k := procFakeKey{v.SiteID, ix.id}
+		ix.m[k] = slices.DeleteFunc(ix.m[k], func(id int64) bool { return id == v.ID })
+	}
 }
 
 func (s *procFakeStore) DailySalt(ctx context.Context, siteID int, day string) ([]byte, error) {
