@@ -971,9 +971,11 @@ type SaltStore interface {
 	// time zone), creating a random 32-byte one atomically if there is none,
 	// so that concurrent workers agree.
 	DailySalt(ctx context.Context, siteID int, day string) ([]byte, error)
-	// DeleteSaltsBefore deletes the salts of days before day and reports
-	// how many it deleted.
-	DeleteSaltsBefore(ctx context.Context, day string) (int, error)
+	// DeleteSaltsBefore deletes the salts of days before day of the given
+	// sites, or of every site when none is given, and reports how many it
+	// deleted. (Days are local to each site, so a caller deleting what is
+	// over in each site's time zone passes the sites that share a cutoff.)
+	DeleteSaltsBefore(ctx context.Context, day string, sites ...int) (int, error)
 }
 
 // Store is everything a worker and the admin need from storage. The parts

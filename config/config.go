@@ -296,7 +296,7 @@ type Privacy struct {
 	// (0–100000); 0 = keep forever. Default: 0
 	RetentionDays int `hcl:"retention_days"`
 	// SaltGrace is how long a daily cookieless salt is kept after its day
-	// is over in every time zone, so that late hits of the day still
+	// is over in its site's time zone, so that late hits of the day still
 	// match; "0s" deletes it as soon as the day is over. Default: "24h"
 	SaltGrace time.Duration `hcl:"salt_grace"`
 	// Salt is the instance salt mixed into every hash (at least 16

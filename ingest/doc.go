@@ -136,9 +136,9 @@
 //     site, full IP, user agent and the site's daily salt, so cookieless
 //     visitors are recognised within a day only. A salt is made by the
 //     store on first use (shared by every worker) and never logged; Run
-//     deletes the salts of days that are over in every time zone plus
-//     SaltGrace (PruneSalts, DeleteExpiredSalts) when it starts and every
-//     SaltPruneInterval. The open visit comes from
+//     deletes the salts of days that are over in their site's time zone
+//     plus SaltGrace (PruneSalts, DeleteExpiredSalts) when it starts and
+//     every SaltPruneInterval. The open visit comes from
 //     a bounded per-shard cache, else Store.LastVisit. A new visit starts
 //     after VisitLength idle, at midnight in the site's time zone, on a new
 //     campaign, on new_visit=1, after MaxActionsPerVisit actions (and,

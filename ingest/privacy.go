@@ -2,7 +2,10 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	analytics "github.com/footfall/analytics"
@@ -184,28 +187,79 @@ func SaltCutoff(now time.Time, grace time.Duration) string {
 	return now.UTC().Add(-12*time.Hour - max(grace, 0)).Format(saltDayLayout)
 }
 
-// DeleteExpiredSalts deletes the cookieless daily salts whose day is over
-// in every time zone plus grace (see SaltCutoff) and reports how many it
-// deleted. A salt of a day that is still going on somewhere is never
-// deleted: workers still hash with it. The Processor calls it from Run;
-// `footfall retention run` calls it too. It never logs or returns a salt.
-func DeleteExpiredSalts(ctx context.Context, store analytics.SaltStore, now time.Time, grace time.Duration) (int, error) {
+// SiteSaltCutoff returns the first day of the site whose daily salt must
+// still be kept at now: the site's day, in its time zone, at now − grace.
+// The salts of the days before it ended at least grace ago. A site whose
+// time zone does not parse counts its days in UTC, as the Processor does.
+// A negative grace counts as none.
+func SiteSaltCutoff(site *analytics.Site, now time.Time, grace time.Duration) string {
+	loc, err := site.Location()
+	if err != nil {
+		loc = time.UTC
+	}
+	return procDayOf(now.Add(-max(grace, 0)), loc).String()
+}
+
+// saltCutoffs groups sites by their SiteSaltCutoff at now (at most a few
+// distinct days: time zones span 26 hours).
+func saltCutoffs(sites []analytics.Site, now time.Time, grace time.Duration) map[string][]int {
+	m := make(map[string][]int)
+	for i := range sites {
+		c := SiteSaltCutoff(&sites[i], now, grace)
+		m[c] = append(m[c], sites[i].ID)
+	}
+	return m
+}
+
+// DeleteExpiredSalts deletes the cookieless daily salts whose day ended,
+// in their site's time zone, at least grace ago (SiteSaltCutoff), and
+// reports how many it deleted. sites are the store's sites; the salts of
+// any other site (one deleted meanwhile) go once their day is over in
+// every time zone plus grace (SaltCutoff), which never comes before a
+// listed site's cutoff. A salt of a day still going on in its site's zone,
+// or within grace of its end, is never deleted: workers still hash with
+// it. The Processor calls it from Run; `footfall retention run` calls it
+// too. It never logs or returns a salt.
+func DeleteExpiredSalts(ctx context.Context, store analytics.SaltStore, sites []analytics.Site, now time.Time, grace time.Duration) (int, error) {
+	total := 0
+	byCutoff := saltCutoffs(sites, now, grace)
+	for _, cutoff := range slices.Sorted(maps.Keys(byCutoff)) {
+		n, err := store.DeleteSaltsBefore(ctx, cutoff, byCutoff[cutoff]...)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("ingest: delete salts before %s of %d sites: %w", cutoff, len(byCutoff[cutoff]), err)
+		}
+	}
 	cutoff := SaltCutoff(now, grace)
 	n, err := store.DeleteSaltsBefore(ctx, cutoff)
+	total += n
 	if err != nil {
-		return n, fmt.Errorf("ingest: delete salts before %s: %w", cutoff, err)
+		return total, fmt.Errorf("ingest: delete salts before %s: %w", cutoff, err)
 	}
-	return n, nil
+	return total, nil
 }
 
 // PruneSalts deletes the expired daily salts from the store
-// (DeleteExpiredSalts with the processor's clock and SaltGrace) and from
-// the processor's own cache. Run calls it when it starts and every
-// SaltPruneInterval.
+// (DeleteExpiredSalts with the store's sites, the processor's clock and
+// SaltGrace) and from the processor's own cache. Run calls it when it
+// starts and every SaltPruneInterval. When the sites cannot be listed it
+// still deletes what is over in every time zone, and returns the error.
 func (p *Processor) PruneSalts(ctx context.Context) (int, error) {
 	now := p.o.Now()
-	p.salts.forgetBefore(SaltCutoff(now, p.o.SaltGrace))
-	return DeleteExpiredSalts(ctx, p.o.Store, now, p.o.SaltGrace)
+	sites, sitesErr := p.o.Store.Sites(ctx)
+	if sitesErr != nil {
+		sites = nil
+		sitesErr = fmt.Errorf("ingest: list sites for salt pruning: %w", sitesErr)
+	}
+	cutoffs := make(map[int]string, len(sites))
+	for c, ids := range saltCutoffs(sites, now, p.o.SaltGrace) {
+		for _, id := range ids {
+			cutoffs[id] = c
+		}
+	}
+	p.salts.forgetExpired(cutoffs, SaltCutoff(now, p.o.SaltGrace))
+	n, err := DeleteExpiredSalts(ctx, p.o.Store, sites, now, p.o.SaltGrace)
+	return n, errors.Join(sitesErr, err)
 }
 
 // pruneSalts runs PruneSalts and logs a failure (never the salts) or

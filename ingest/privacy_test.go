@@ -218,18 +218,19 @@ func procDeref(as []analytics.Action) []string {
 	return out
 }
 
-// procSaltStore is a SaltStore that records DeleteSaltsBefore calls.
+// procSaltStore is a SaltStore that records DeleteSaltsBefore calls as
+// "day [sites]".
 type procSaltStore struct {
 	*procFakeStore
 	mu      sync.Mutex
 	deletes []string
 }
 
-func (s *procSaltStore) DeleteSaltsBefore(ctx context.Context, day string) (int, error) {
+func (s *procSaltStore) DeleteSaltsBefore(ctx context.Context, day string, sites ...int) (int, error) {
 	s.mu.Lock()
-	s.deletes = append(s.deletes, day)
+	s.deletes = append(s.deletes, fmt.Sprint(day, " ", sites))
 	s.mu.Unlock()
-	return s.procFakeStore.DeleteSaltsBefore(ctx, day)
+	return s.procFakeStore.DeleteSaltsBefore(ctx, day, sites...)
 }
 
 func TestSaltCutoff(t *testing.T) {
@@ -256,36 +257,46 @@ func TestSaltCutoff(t *testing.T) {
 	}
 }
 
-// TestDeleteExpiredSalts checks, zone by zone, that a day's salt is kept
-// while the day is going on in its site's zone (plus the grace) and gone
-// once it is over everywhere plus the grace.
+// TestDeleteExpiredSalts checks, zone by zone and minute by minute around
+// the deadline, that a day's salt is kept while the day is going on in its
+// site's zone or within the grace of its end, and gone from then on; and
+// that the salt of a site missing from the list (deleted meanwhile) goes
+// once the day is over in every zone plus the grace.
 func TestDeleteExpiredSalts(t *testing.T) {
 	ctx := t.Context()
-	zones := []string{"UTC", "UTC-12", "UTC+14", "America/Los_Angeles", "Pacific/Kiritimati", "Asia/Kolkata"}
+	zones := []string{"UTC", "UTC-12", "UTC+14", "UTC+5.5", "America/Los_Angeles", "Pacific/Kiritimati",
+		"Asia/Kolkata", "Europe/Paris", "bad/zone"}
 	const grace = 6 * time.Hour
+	overEverywhere := time.Date(2024, 3, 11, 12, 0, 0, 0, time.UTC).Add(grace)
 	for _, zone := range zones {
 		loc, err := analytics.ParseTimezone(zone)
 		if err != nil {
-			t.Fatal(err)
+			loc = time.UTC // as the Processor counts the days of such a site
 		}
 		dayStart := time.Date(2024, 3, 10, 0, 0, 0, 0, loc)
-		dayEnd := dayStart.AddDate(0, 0, 1)
-		// Every hour from the start of the day to two days after its end.
-		for now := dayStart; now.Before(dayEnd.Add(48 * time.Hour)); now = now.Add(time.Hour) {
+		deadline := dayStart.AddDate(0, 0, 1).Add(grace)
+		sites := []analytics.Site{{ID: 1, Timezone: zone}}
+		var times []time.Time
+		for now := dayStart; now.Before(deadline.Add(48 * time.Hour)); now = now.Add(time.Hour) {
+			times = append(times, now)
+		}
+		times = append(times, deadline.Add(-time.Minute), deadline, deadline.Add(time.Minute),
+			overEverywhere.Add(-time.Minute), overEverywhere)
+		for _, now := range times {
 			st := newProcFakeStore()
-			if _, err := st.DailySalt(ctx, 1, "2024-03-10"); err != nil {
+			for _, site := range []int{1, 2} {
+				if _, err := st.DailySalt(ctx, site, "2024-03-10"); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := DeleteExpiredSalts(ctx, st, sites, now, grace); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := DeleteExpiredSalts(ctx, st, now, grace); err != nil {
-				t.Fatal(err)
+			if kept, want := st.hasSalt(1, "2024-03-10"), now.Before(deadline); kept != want {
+				t.Fatalf("%s at %v (deadline %v): salt kept = %v, want %v", zone, now.UTC(), deadline.UTC(), kept, want)
 			}
-			kept := st.hasSalt(1, "2024-03-10")
-			if !kept && now.Before(dayEnd.Add(grace)) {
-				t.Fatalf("%s: salt of 2024-03-10 deleted at %v, before its day ended (%v) plus the grace", zone, now, dayEnd)
-			}
-			// Over everywhere: 2024-03-11 12:00 UTC, plus the grace.
-			if kept && !now.Before(time.Date(2024, 3, 11, 12, 0, 0, 0, time.UTC).Add(grace)) {
-				t.Fatalf("%s: salt of 2024-03-10 still there at %v", zone, now.UTC())
+			if kept, want := st.hasSalt(2, "2024-03-10"), now.Before(overEverywhere); kept != want {
+				t.Fatalf("%s at %v: salt of an unlisted site kept = %v, want %v", zone, now.UTC(), kept, want)
 			}
 		}
 	}
@@ -316,16 +327,31 @@ func TestProcessorPrunesSalts(t *testing.T) {
 	}
 	first := st.sortedVisits()[0].ConfigID
 
-	// Run (the closed fake queue ends it at once) prunes at start.
-	now = time.Date(2024, 3, 11, 13, 0, 0, 0, time.UTC) // over everywhere + 1h
+	// The day ends in Los Angeles at 2024-03-11 07:00 UTC (PDT); one
+	// minute before the end of the grace the salt is kept, in the store
+	// and in the cache.
+	now = time.Date(2024, 3, 11, 7, 59, 0, 0, time.UTC)
+	if _, err := p.PruneSalts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !st.hasSalt(1, "2024-03-10") || len(p.salts.m) != 1 {
+		t.Fatalf("salt pruned within the grace: in store %v, cached %d", st.hasSalt(1, "2024-03-10"), len(p.salts.m))
+	}
+	// Run (the closed fake queue ends it at once) prunes at start: at the
+	// end of the grace in the site's zone, long before the day is over
+	// everywhere (2024-03-11 12:00 UTC).
+	st.mu.Lock()
+	st.deletes = nil
+	st.mu.Unlock()
+	now = time.Date(2024, 3, 11, 8, 0, 0, 0, time.UTC)
 	if err := p.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
 	st.mu.Lock()
 	deletes := slices.Clone(st.deletes)
 	st.mu.Unlock()
-	if len(deletes) != 1 || deletes[0] != "2024-03-11" {
-		t.Fatalf("Run deleted salts before %v, want [2024-03-11]", deletes)
+	if want := []string{"2024-03-11 [1]", "2024-03-10 []"}; !slices.Equal(deletes, want) {
+		t.Fatalf("Run deleted salts %q, want %q", deletes, want)
 	}
 	if st.hasSalt(1, "2024-03-10") {
 		t.Fatal("expired salt still in the store")
@@ -355,7 +381,7 @@ func TestProcessorPrunesSalts(t *testing.T) {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	procEq(t, "deletes with pruning off", len(st.deletes), 1)
+	procEq(t, "deletes with pruning off", len(st.deletes), 2)
 }
 
 // TestHandlerStripsIdentifiers: the handler clears the identifiers that

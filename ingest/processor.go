@@ -84,8 +84,9 @@ type ProcessorOptions struct {
 	UserIDSalt string
 
 	// SaltGrace is how long a cookieless daily salt is kept after its
-	// day is over in every time zone (see SaltCutoff), so that late hits
-	// of the day still join their visits. Default: 24h; negative: none.
+	// day is over in its site's time zone (see SiteSaltCutoff), so that
+	// late hits of the day still join their visits. Default: 24h;
+	// negative: none.
 	SaltGrace time.Duration
 	// SaltPruneInterval is how often Run deletes expired salts (and once
 	// when it starts). Default: 1h; negative: Run never deletes them
@@ -677,12 +678,17 @@ func (s *procSalts) get(ctx context.Context, site int, day procDay) ([]byte, err
 	return salt, nil
 }
 
-// forgetBefore drops the cached salts of days before cutoff
-// ("2006-01-02"), which the store deletes (PruneSalts).
-func (s *procSalts) forgetBefore(cutoff string) {
+// forgetExpired drops the cached salts that the store deletes
+// (PruneSalts): those of days before their site's cutoff ("2006-01-02"),
+// or before global for a site without one.
+func (s *procSalts) forgetExpired(cutoffs map[int]string, global string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k := range s.m {
+		cutoff, ok := cutoffs[k.site]
+		if !ok {
+			cutoff = global
+		}
 		if k.day.String() < cutoff {
 			delete(s.m, k)
 		}

@@ -278,12 +278,12 @@ func (s *procFakeStore) DailySalt(ctx context.Context, siteID int, day string) (
 	return salt, nil
 }
 
-func (s *procFakeStore) DeleteSaltsBefore(ctx context.Context, day string) (int, error) {
+func (s *procFakeStore) DeleteSaltsBefore(ctx context.Context, day string, sites ...int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
 	for k := range s.salts {
-		if k.Day < day {
+		if k.Day < day && (len(sites) == 0 || slices.Contains(sites, k.SiteID)) {
 			delete(s.salts, k)
 			n++
 		}

@@ -14,9 +14,9 @@ import (
 // midnight — and another visitor on the next local day, even with the
 // tracker sending a new _id on every page (cookies blocked) and all the
 // hits of the visitor on one queue shard. The day's salt stays in the
-// store until the day is over everywhere plus the grace (24h), then the
-// processor deletes it; salts and full addresses are never stored
-// elsewhere or logged.
+// store until the day is over in the site's zone plus the grace (24h), to
+// the minute, then the processor deletes it; salts and full addresses are
+// never stored elsewhere or logged.
 func TestCookielessDays(t *testing.T) {
 	for _, kind := range storeKinds {
 		t.Run(kind.name, func(t *testing.T) {
@@ -88,19 +88,21 @@ func TestCookielessDays(t *testing.T) {
 			oldSalt := p.salts()[0]
 			eq(t, "first salt day", oldSalt.day, "2024-06-14")
 
-			// 2024-06-14 ends in Los Angeles at 06-15 07:00Z and everywhere
-			// at 06-15 12:00Z; with the 24h grace its salt may go at
-			// 06-16 12:00Z. A hit just before makes the salt of 06-16.
-			p.clock.set(time.Date(2024, 6, 16, 11, 30, 0, 0, time.UTC))
+			// 2024-06-14 ends in Los Angeles at 06-15 07:00Z; with the 24h
+			// grace its salt may go at 06-16 07:00Z (hours before the day
+			// is over everywhere plus the grace, 06-16 12:00Z).
+			p.clock.set(time.Date(2024, 6, 16, 6, 59, 0, 0, time.UTC))
 			p.pclock.set(p.clock.now())
-			visit(true, "/d")
 			if _, err := p.proc.PruneSalts(t.Context()); err != nil {
 				t.Fatal(err)
 			}
-			if ds := days(); len(ds) != 3 || ds[0] != "2024-06-14" {
-				t.Fatalf("before the grace is over: salt days %v, want 2024-06-14, -15 and -16", ds)
+			if ds := days(); len(ds) != 2 || ds[0] != "2024-06-14" {
+				t.Fatalf("before the grace is over: salt days %v, want 2024-06-14 and -15", ds)
 			}
-			p.pclock.set(time.Date(2024, 6, 16, 12, 30, 0, 0, time.UTC))
+			// 00:30 local on 06-16: a hit makes that day's salt.
+			p.clock.set(time.Date(2024, 6, 16, 7, 30, 0, 0, time.UTC))
+			p.pclock.set(p.clock.now())
+			visit(true, "/d")
 			n, err := p.proc.PruneSalts(t.Context())
 			if err != nil {
 				t.Fatal(err)
@@ -120,7 +122,7 @@ func TestCookielessDays(t *testing.T) {
 
 			// Run deletes expired salts when it starts: a day later the
 			// salt of 06-15 goes.
-			p.pclock.set(time.Date(2024, 6, 17, 12, 30, 0, 0, time.UTC))
+			p.pclock.set(time.Date(2024, 6, 17, 7, 30, 0, 0, time.UTC))
 			p.drain()
 			if ds := days(); len(ds) != 1 || ds[0] != "2024-06-16" {
 				t.Fatalf("after Run: salt days %v, want 2024-06-16", ds)

@@ -21,8 +21,8 @@
 // the salt table, an identifier the setting says to drop, an unscrubbed
 // e-mail, card number or secret. TestCookielessDays pins the daily salt:
 // one visitor within a local day across UTC midnight, another on the next
-// local day, and the old day's salt gone from the store once the day and
-// the grace are over everywhere.
+// local day, and the old day's salt gone from the store once the day (in
+// the site's time zone) and the grace are over.
 //
 // ScanDB and ScanText are the scanner: Needles (Text, Bytes, IP) are
 // looked for in every form they could be written in (raw bytes, text in

@@ -87,9 +87,9 @@ func retention(ctx context.Context, cfg *config.Config, st analytics.Store, now 
 	if err != nil {
 		return err
 	}
-	// Salts of days over in every time zone plus privacy.salt_grace; the
-	// workers do the same every hour.
-	salts, err := ingest.DeleteExpiredSalts(ctx, st, now, cfg.Privacy.SaltGrace)
+	// Salts of days over in their site's time zone plus
+	// privacy.salt_grace; the workers do the same every hour.
+	salts, err := ingest.DeleteExpiredSalts(ctx, st, sites, now, cfg.Privacy.SaltGrace)
 	if err != nil {
 		return err
 	}

@@ -273,14 +273,14 @@ func (s *Store) DailySalt(ctx context.Context, siteID int, day string) ([]byte, 
 	return salt, nil
 }
 
-// DeleteSaltsBefore deletes the salts of days before day (every site) and
-// reports how many it deleted.
-func (s *Store) DeleteSaltsBefore(ctx context.Context, day string) (int, error) {
+// DeleteSaltsBefore deletes the salts of days before day of the given
+// sites (every site when none is given) and reports how many it deleted.
+func (s *Store) DeleteSaltsBefore(ctx context.Context, day string, sites ...int) (int, error) {
 	op := "delete salts before " + day
 	if err := s.enter(op); err != nil {
 		return 0, err
 	}
-	n, err := storeutil.DeleteSalts(ctx, s.db, day)
+	n, err := storeutil.DeleteSalts(ctx, s.db, day, sites...)
 	if err != nil {
 		return 0, s.wrap(ctx, op, err)
 	}

@@ -48,7 +48,8 @@
 //     visits too.
 //   - Salts: 32 random bytes per site and day, the same for every caller
 //     (also concurrent first callers); DeleteSaltsBefore deletes only
-//     older days and counts them.
+//     older days, of the listed sites only when sites are given (also
+//     more than one statement's list), and counts them.
 //   - Invalidations: stored once per site day, read back through the
 //     optional InvalidationLister interface when the store has it.
 //   - Retention (analytics.Pruner, when implemented): DeleteLogsBefore

@@ -1774,11 +1774,39 @@ func testSalts(e *env) {
 	if n, err := s.DeleteSaltsBefore(ctx, "2024-01-01"); err != nil || n != 0 {
 		e.t.Errorf("DeleteSaltsBefore(2024-01-01) = %d, %v; want 0, nil", n, err)
 	}
+
+	// Site by site (days are local to each site): only the listed sites
+	// lose salts. Site 1 holds 01 (made again above), 03, 04, 05, 06;
+	// site 2 03, 04, 05; site 3 07.
+	s1of03, s2of04 := salt(1, "2024-01-03"), salt(2, "2024-01-04")
+	if n, err := s.DeleteSaltsBefore(ctx, "2024-01-05", 1, 3); err != nil || n != 3 {
+		e.t.Errorf("DeleteSaltsBefore(2024-01-05, sites 1 and 3) = %d, %v; want 3 (site 1's 01, 03 and 04), nil", n, err)
+	}
+	if string(salt(2, "2024-01-04")) != string(s2of04) {
+		e.t.Error("DeleteSaltsBefore of sites 1 and 3 deleted a salt of site 2")
+	}
+	if string(salt(1, "2024-01-05")) != string(kept[analytics.SiteDay{SiteID: 1, Day: "2024-01-05"}]) {
+		e.t.Error("DeleteSaltsBefore(2024-01-05, …) deleted the salt of 2024-01-05")
+	}
+	if string(salt(1, "2024-01-03")) == string(s1of03) {
+		e.t.Error("a salt deleted site by site came back")
+	}
+	// Many sites at once (more than fit one statement's list).
+	many := make([]int, 1200)
+	for i := range many {
+		many[i] = 1000 + i
+	}
+	many[777] = 2
+	if n, err := s.DeleteSaltsBefore(ctx, "2024-01-05", many...); err != nil || n != 2 {
+		e.t.Errorf("DeleteSaltsBefore(2024-01-05, 1200 sites with site 2) = %d, %v; want 2 (site 2's 03 and 04), nil", n, err)
+	}
 	for _, day := range []string{"", "2024-1-05", "05/01/2024", "2024-02-30"} {
 		_, err := s.DailySalt(ctx, 1, day)
 		e.wantErr(err, analytics.ErrInvalid, "DailySalt(%q)", day)
 		_, err = s.DeleteSaltsBefore(ctx, day)
 		e.wantErr(err, analytics.ErrInvalid, "DeleteSaltsBefore(%q)", day)
+		_, err = s.DeleteSaltsBefore(ctx, day, 1)
+		e.wantErr(err, analytics.ErrInvalid, "DeleteSaltsBefore(%q, 1)", day)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/footfall/analytics"
@@ -107,13 +109,36 @@ type Execer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// DeleteSalts deletes the salts of days before day (every site) from the
-// salt table and reports how many it deleted. It checks day first.
-func DeleteSalts(ctx context.Context, db Execer, day string) (int, error) {
+// DeleteSalts deletes the salts of days before day of the given sites
+// (every site when none is given) from the salt table and reports how many
+// it deleted. It checks day first. Sites go 500 to a statement.
+func DeleteSalts(ctx context.Context, db Execer, day string, sites ...int) (int, error) {
 	if err := CheckDay(day); err != nil {
 		return 0, err
 	}
-	res, err := db.ExecContext(ctx, "DELETE FROM salt WHERE day < ?", day)
+	if len(sites) == 0 {
+		return execCount(ctx, db, "DELETE FROM salt WHERE day < ?", day)
+	}
+	total := 0
+	for chunk := range slices.Chunk(sites, 500) {
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, day)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		q := "DELETE FROM salt WHERE day < ? AND idsite IN (?" + strings.Repeat(",?", len(chunk)-1) + ")"
+		n, err := execCount(ctx, db, q, args...)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// execCount runs a statement and reports the rows it affected.
+func execCount(ctx context.Context, db Execer, query string, args ...any) (int, error) {
+	res, err := db.ExecContext(ctx, query, args...)
 	if err != nil {
 		return 0, err
 	}
