@@ -97,7 +97,10 @@
 // Close stops Enqueue; a consumer drains the shards it holds (bounded by
 // DrainTimeout) and releases each lease as soon as its shard is empty, so
 // others take over at once. Redis is durable: hits left are delivered to
-// the next owner.
+// the next owner. Done is closed once the consumer has also left the
+// consumer set (and a connection made by Open is closed): a process waits
+// on it before exiting so that the remaining consumers rebalance at once
+// rather than after its heartbeat expires (LeaseTTL).
 //
 // With Redis Cluster, the prefix needs a hash tag ("{footfall}") so that
 // all keys of the queue share a slot.

@@ -15,7 +15,6 @@ func ExampleOpen() {
 		fmt.Println("no Redis:", err)
 		return
 	}
-	defer q.Close()
 	ctx := context.Background()
 
 	// Ingest: enqueue a hit.
@@ -36,4 +35,17 @@ func ExampleOpen() {
 	if err := d.Ack(ctx); err != nil {
 		fmt.Println(err)
 	}
+
+	// Shutdown: stop enqueueing, drain the shards this consumer holds
+	// (Receive fails with ErrClosed once they are empty), then wait until
+	// it has left, so that the other workers take its shards at once.
+	q.Close()
+	for {
+		d, err := q.Receive(ctx, 100)
+		if err != nil {
+			break
+		}
+		d.Ack(ctx)
+	}
+	<-q.Done()
 }
