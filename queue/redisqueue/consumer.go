@@ -15,7 +15,8 @@ import (
 	"github.com/footfall/analytics/queue/hitcodec"
 )
 
-// shardState is this process's view of one shard. Guarded by consumer.mu.
+// shardState is this process's view of one shard. Guarded by consumer.mu,
+// but n, which never changes after the consumer starts.
 type shardState struct {
 	n       int
 	lease   string    // lease value while held, else ""
@@ -250,8 +251,12 @@ func (c *consumer) lose(sh *shardState) {
 	c.broadcast()
 }
 
+// reset forgets what is known of a shard: every field but n and busy
+// (a field added to shardState is added here). It leaves n alone:
+// n never changes, so it is read without mu (a whole-struct assignment
+// would write it under a reader that holds no lock).
 func (c *consumer) reset(sh *shardState) {
-	*sh = shardState{n: sh.n, busy: sh.busy}
+	sh.lease, sh.renewed, sh.idle, sh.bound, sh.out, sh.release = "", time.Time{}, false, "", nil, false
 }
 
 // read runs the read script on a shard marked busy and turns its answer
