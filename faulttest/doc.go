@@ -5,7 +5,8 @@
 // answering, a poison hit among good ones, many visitors processed by many
 // workers at once.
 //
-// Every test counts exactly what it sent and what the store holds: no hit
+// Every test runs twice, once against each store (subtests sqlite and
+// mysql), and counts exactly what it sent and what the store holds: no hit
 // lost, none stored twice (HitIDs are unique), each visitor's actions in
 // the order they were sent, every visit's counters equal to its stored
 // actions, the queue and its dead-letter stream empty at the end (except

@@ -106,6 +106,16 @@ func sqliteBackend(t *testing.T) backend {
 	}
 }
 
+// eachBackend runs test once per store, SQLite and MariaDB, as subtests.
+func eachBackend(t *testing.T, test func(*testing.T, func(*testing.T) backend)) {
+	for _, c := range []struct {
+		name string
+		mk   func(*testing.T) backend
+	}{{"sqlite", sqliteBackend}, {"mysql", mysqlBackend}} {
+		t.Run(c.name, func(t *testing.T) { test(t, c.mk) })
+	}
+}
+
 // mysqlBackend is a fresh MariaDB database, dropped when t ends.
 func mysqlBackend(t *testing.T) backend {
 	t.Helper()

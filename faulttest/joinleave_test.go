@@ -42,11 +42,13 @@ func produce(ctx context.Context, t *testing.T, r *redisQueue, hits []analytics.
 // TestWorkersJoinLeave sends hits continuously while workers are added
 // (1 → 3 → 5) and removed, gracefully (SIGTERM) and not (SIGKILL): every
 // hit lands exactly once and each visitor's order holds.
-func TestWorkersJoinLeave(t *testing.T) {
+func TestWorkersJoinLeave(t *testing.T) { eachBackend(t, testWorkersJoinLeave) }
+
+func testWorkersJoinLeave(t *testing.T, mkBackend func(*testing.T) backend) {
 	bin := footfallBin(t)
 	url := testenv.RedisURL(t)
 	start := time.Now()
-	b := mysqlBackend(t)
+	b := mkBackend(t)
 	site := setupSite(t, b)
 	r := newRedisQueue(t, url)
 	s := newSent()
@@ -130,11 +132,13 @@ func TestWorkersJoinLeave(t *testing.T) {
 // visitor order per round) while 4 worker processes with one processor
 // each and small batches drain them: each visitor's actions must be
 // stored in the order sent.
-func TestOrdering(t *testing.T) {
+func TestOrdering(t *testing.T) { eachBackend(t, testOrdering) }
+
+func testOrdering(t *testing.T, mkBackend func(*testing.T) backend) {
 	bin := footfallBin(t)
 	url := testenv.RedisURL(t)
 	start := time.Now()
-	b := sqliteBackend(t)
+	b := mkBackend(t)
 	site := setupSite(t, b)
 	r := newRedisQueue(t, url)
 	s := newSent()

@@ -20,11 +20,13 @@ import (
 // hits too, so its shard was not blocked — and the poison hit must be in
 // the dead-letter stream with the store's error, as `footfall queue dlq
 // list --json` shows it.
-func TestPoisonHit(t *testing.T) {
+func TestPoisonHit(t *testing.T) { eachBackend(t, testPoisonHit) }
+
+func testPoisonHit(t *testing.T, mkBackend func(*testing.T) backend) {
 	bin := footfallBin(t)
 	url := testenv.RedisURL(t)
 	start := time.Now()
-	b := sqliteBackend(t)
+	b := mkBackend(t)
 	site := setupSite(t, b)
 	r := newRedisQueue(t, url)
 	s := newSent()

@@ -142,11 +142,13 @@ func (l *load) run(ctx context.Context, goroutines, visitorsEach int) *sync.Wait
 // must answer 2xx throughout (it spools to disk while Redis is away, then
 // replays), and every accepted hit must be stored exactly once, each
 // visitor's in order, by two workers that ride out the restart too.
-func TestRedisRestartUnderLoad(t *testing.T) {
+func TestRedisRestartUnderLoad(t *testing.T) { eachBackend(t, testRedisRestartUnderLoad) }
+
+func testRedisRestartUnderLoad(t *testing.T, mkBackend func(*testing.T) backend) {
 	bin := footfallBin(t)
 	start := time.Now()
 	red := startPrivateRedis(t)
-	b := sqliteBackend(t)
+	b := mkBackend(t)
 	site := setupSite(t, b)
 	r := newRedisQueue(t, red.url())
 	// Every write is fsynced: under load on a busy machine a round trip

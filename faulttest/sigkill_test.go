@@ -22,16 +22,12 @@ import (
 func TestWorkerSIGKILL(t *testing.T) {
 	bin := footfallBin(t)
 	url := testenv.RedisURL(t)
-	for _, c := range []struct {
-		name string
-		mk   func(*testing.T) backend
-	}{{"sqlite", sqliteBackend}, {"mysql", mysqlBackend}} {
-		t.Run(c.name, func(t *testing.T) {
-			t0 := time.Now()
-			testWorkerSIGKILL(t, bin, url, c.mk(t), 20000, 10, 20)
-			t.Logf("%s: %v", c.name, time.Since(t0).Round(time.Millisecond))
-		})
-	}
+	eachBackend(t, func(t *testing.T, mk func(*testing.T) backend) {
+		t0 := time.Now()
+		b := mk(t)
+		testWorkerSIGKILL(t, bin, url, b, 20000, 10, 20)
+		t.Logf("%s: %v", b.name, time.Since(t0).Round(time.Millisecond))
+	})
 }
 
 func testWorkerSIGKILL(t *testing.T, bin, url string, b backend, visitors, rounds, kills int) {
