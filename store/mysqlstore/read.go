@@ -202,24 +202,9 @@ func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (ma
 	if err := s.enter("last visits"); err != nil {
 		return nil, err
 	}
-	out, err := storeutil.LastVisits(ms, storeutil.LastVisitsChunk, func(chunk []analytics.VisitorMatch, found func(int, analytics.Visit) error) error {
-		rows, err := s.db.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, visitCols, visitJoins, unionTable, forceIndex))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k int
-			var v analytics.Visit
-			if err := scanVisit(storeutil.Leading(rows, &k), &v); err != nil {
-				return err
-			}
-			if err := found(k, v); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	out, err := storeutil.QueryLastVisits(ctx, s.db, ms, func(chunk []analytics.VisitorMatch) string {
+		return storeutil.LastVisitsSQL(chunk, visitCols, visitJoins, unionTable, forceIndex)
+	}, scanVisit)
 	if errors.Is(err, analytics.ErrInvalid) {
 		return nil, fmt.Errorf("mysqlstore: last visits: %w", err)
 	}

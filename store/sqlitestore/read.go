@@ -128,24 +128,9 @@ func (s *Store) LastVisits(ctx context.Context, ms []analytics.VisitorMatch) (ma
 	if err := s.enter("last visits"); err != nil {
 		return nil, err
 	}
-	out, err := storeutil.LastVisits(ms, storeutil.LastVisitsChunk, func(chunk []analytics.VisitorMatch, found func(int, analytics.Visit) error) error {
-		rows, err := s.rdb.QueryContext(ctx, storeutil.LastVisitsSQL(chunk, s.sql.visitCols, "", valuesTable, indexedBy))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var k int
-			var v analytics.Visit
-			if err := scanVisit(storeutil.Leading(rows, &k), &v); err != nil {
-				return err
-			}
-			if err := found(k, v); err != nil {
-				return err
-			}
-		}
-		return rows.Err()
-	})
+	out, err := storeutil.QueryLastVisits(ctx, s.rdb, ms, func(chunk []analytics.VisitorMatch) string {
+		return storeutil.LastVisitsSQL(chunk, s.sql.visitCols, "", valuesTable, indexedBy)
+	}, scanVisit)
 	if errors.Is(err, analytics.ErrInvalid) {
 		return nil, fmt.Errorf("sqlitestore: last visits: %w", err)
 	}

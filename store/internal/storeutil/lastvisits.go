@@ -1,6 +1,7 @@
 package storeutil
 
 import (
+	"context"
 	"encoding/hex"
 	"fmt"
 	"strconv"
@@ -72,6 +73,32 @@ func LastVisits(ms []analytics.VisitorMatch, chunk int,
 		}
 	}
 	return out, nil
+}
+
+// QueryLastVisits is LastVisits with each chunk looked up by one statement
+// on q: sqlOf builds it (LastVisitsSQL with the store's pieces) and scan
+// decodes a visit row after the leading match index.
+func QueryLastVisits(ctx context.Context, q Querier, ms []analytics.VisitorMatch,
+	sqlOf func(chunk []analytics.VisitorMatch) string, scan func(Scanner, *analytics.Visit) error,
+) (map[analytics.VisitorMatch]analytics.Visit, error) {
+	return LastVisits(ms, LastVisitsChunk, func(chunk []analytics.VisitorMatch, found func(int, analytics.Visit) error) error {
+		rows, err := q.QueryContext(ctx, sqlOf(chunk))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k int
+			var v analytics.Visit
+			if err := scan(Leading(rows, &k), &v); err != nil {
+				return err
+			}
+			if err := found(k, v); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // MatchRow is a match of LastVisitsSQL: K its index in the chunk, the
