@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"context"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -23,7 +22,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/footfall/analytics"
@@ -119,28 +117,7 @@ func eachBackend(t *testing.T, test func(*testing.T, func(*testing.T) backend)) 
 // mysqlBackend is a fresh MariaDB database, dropped when t ends.
 func mysqlBackend(t *testing.T) backend {
 	t.Helper()
-	base := testenv.MySQLDSN(t)
-	admin, err := sql.Open("mysql", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", base, err)
-	}
-	name := testenv.Name("fault")
-	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
-		admin.Close()
-		testenv.Unavailable(t, "cannot create a test database on %s: %v", base, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	cfg, err := mysql.ParseDSN(base)
-	if err != nil {
-		t.Fatalf("parse %s: %v", base, err)
-	}
-	cfg.DBName = name
-	dsn := cfg.FormatDSN()
+	dsn := testenv.MySQLDatabase(t, "fault")
 	return backend{
 		name: "mysql",
 		env:  []string{"FOOTFALL_STORE_DRIVER=mysql", "FOOTFALL_STORE_MYSQL_DSN=" + dsn, "FOOTFALL_DATA_DIR=" + t.TempDir()},

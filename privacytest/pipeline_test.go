@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/footfall/analytics"
@@ -114,28 +113,7 @@ func openSQLite(t *testing.T, log hclog.Logger) (analytics.Store, *sql.DB) {
 
 func openMySQL(t *testing.T, log hclog.Logger) (analytics.Store, *sql.DB) {
 	t.Helper()
-	base := testenv.MySQLDSN(t)
-	admin, err := sql.Open("mysql", base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := testenv.Name("priv")
-	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
-		admin.Close()
-		testenv.Unavailable(t, "cannot create a test database on %s: %v", base, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-		admin.Close()
-	})
-	cfg, err := mysql.ParseDSN(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.DBName = name
-	dsn := cfg.FormatDSN()
+	dsn := testenv.MySQLDatabase(t, "priv")
 	st, err := mysqlstore.Open(t.Context(), mysqlstore.Options{DSN: dsn, Migrate: true, Logger: log})
 	if err != nil {
 		t.Fatal(err)

@@ -3,10 +3,7 @@ package mysqlstore
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"testing"
-
-	"github.com/go-sql-driver/mysql"
 
 	"github.com/footfall/analytics"
 	"github.com/footfall/analytics/internal/testenv"
@@ -26,32 +23,7 @@ func testDSN(t testing.TB) string {
 // it (idempotent).
 func newTestDB(t testing.TB) (dsn string, drop func()) {
 	t.Helper()
-	base := testenv.MySQLDSN(t)
-	admin, err := sql.Open("mysql", base)
-	if err != nil {
-		t.Fatalf("open %s: %v", base, err)
-	}
-	name := testenv.Name("t")
-	if _, err := admin.Exec("CREATE DATABASE " + name + " CHARACTER SET utf8mb4"); err != nil {
-		admin.Close()
-		testenv.Unavailable(t, "cannot create a test database on %s: %v", base, err)
-	}
-	var once sync.Once
-	drop = func() {
-		once.Do(func() {
-			if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name); err != nil {
-				t.Logf("drop database %s: %v", name, err)
-			}
-			admin.Close()
-		})
-	}
-	cfg, err := mysql.ParseDSN(base)
-	if err != nil {
-		drop()
-		t.Fatalf("parse %s: %v", base, err)
-	}
-	cfg.DBName = name
-	return cfg.FormatDSN(), drop
+	return testenv.NewMySQLDatabase(t, "t")
 }
 
 // openTest opens a migrated store on a fresh database, closed at cleanup.
