@@ -89,13 +89,7 @@ func BenchmarkProcessorPrivacy(b *testing.B) {
 						lookups.Store(0)
 						b.ReportAllocs()
 						b.ResetTimer()
-						hits := 0
-						for _, d := range ds {
-							if err := p.Process(b.Context(), d); err != nil {
-								b.Fatal(err)
-							}
-							hits += len(d.Hits)
-						}
+						hits := procProcessAll(b, p, ds)
 						procReportHits(b, hits)
 						b.ReportMetric(float64(lookups.Load())/float64(hits), "lookups/hit")
 					})

@@ -164,6 +164,19 @@ func procBenchDeliveries(n int) []*analytics.Delivery {
 	return ds
 }
 
+// procProcessAll processes the deliveries in order, failing b on an
+// error, and returns how many hits they held.
+func procProcessAll(b *testing.B, p *Processor, ds []*analytics.Delivery) int {
+	hits := 0
+	for _, d := range ds {
+		if err := p.Process(b.Context(), d); err != nil {
+			b.Fatal(err)
+		}
+		hits += len(d.Hits)
+	}
+	return hits
+}
+
 func procReportHits(b *testing.B, hits int) {
 	b.ReportMetric(float64(hits)/b.Elapsed().Seconds(), "hits/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(hits), "ns/hit")
@@ -194,13 +207,7 @@ func BenchmarkProcessorSQLite(b *testing.B) {
 	ds := procBenchDeliveries(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	hits := 0
-	for _, d := range ds {
-		if err := p.Process(ctx, d); err != nil {
-			b.Fatal(err)
-		}
-		hits += len(d.Hits)
-	}
+	hits := procProcessAll(b, p, ds)
 	procReportHits(b, hits)
 	// Where the time goes: store calls per op (delivery).
 	n := float64(b.N)
@@ -271,13 +278,7 @@ func BenchmarkProcessorFakeStore(b *testing.B) {
 	ds := procBenchDeliveries(b.N)
 	b.ReportAllocs()
 	b.ResetTimer()
-	hits := 0
-	for _, d := range ds {
-		if err := p.Process(b.Context(), d); err != nil {
-			b.Fatal(err)
-		}
-		hits += len(d.Hits)
-	}
+	hits := procProcessAll(b, p, ds)
 	procReportHits(b, hits)
 }
 
